@@ -1,0 +1,169 @@
+#include "common/util.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace runnel {
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = 0;
+  bool negative = false;
+  if (s[0] == '-') {
+    negative = true;
+    i = 1;
+    if (s.size() == 1) return false;
+  }
+  if (s[i] == '0') {
+    if (s.size() == i + 1 && !negative) {
+      *out = 0;
+      return true;
+    }
+    return false;  // leading zero or "-0"
+  }
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (negative) {
+    if (v > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    *out = static_cast<int64_t>(0 - v);
+  } else {
+    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v);
+  }
+  return true;
+}
+
+bool ParseUint64(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  if (s[0] == '0') {
+    if (s.size() != 1) return false;
+    *out = 0;
+    return true;
+  }
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseLongDouble(std::string_view s, long double* out) {
+  if (s.empty() || s.size() > 5 * 1024) return false;
+  if (std::isspace(static_cast<unsigned char>(s.front())) ||
+      std::isspace(static_cast<unsigned char>(s.back())))
+    return false;
+  char buf[5 * 1024 + 1];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  if (std::strlen(buf) != s.size()) return false;  // embedded NUL
+  errno = 0;
+  char* end;
+  long double v = std::strtold(buf, &end);
+  if (*end != '\0' || errno == ERANGE || std::isnan(v) || std::isinf(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseDouble(std::string_view s, double* out, bool allow_inf) {
+  if (s.empty() || s.size() > 5 * 1024) return false;
+  if (std::isspace(static_cast<unsigned char>(s.front())) ||
+      std::isspace(static_cast<unsigned char>(s.back())))
+    return false;
+  char buf[5 * 1024 + 1];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  if (std::strlen(buf) != s.size()) return false;
+  errno = 0;
+  char* end;
+  double v = std::strtod(buf, &end);
+  if (*end != '\0' || std::isnan(v)) return false;
+  if (errno == ERANGE && !std::isinf(v) && v != 0) return false;
+  if (std::isinf(v) && !allow_inf) return false;
+  *out = v;
+  return true;
+}
+
+size_t FormatInt64(int64_t v, char* buf) {
+  char tmp[24];
+  size_t n = 0;
+  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    tmp[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  size_t len = 0;
+  if (v < 0) buf[len++] = '-';
+  while (n > 0) buf[len++] = tmp[--n];
+  return len;
+}
+
+std::string Int64ToString(int64_t v) {
+  char buf[24];
+  return std::string(buf, FormatInt64(v, buf));
+}
+
+std::string FormatLongDouble(long double v) {
+  char buf[5 * 1024];
+  int len = std::snprintf(buf, sizeof buf, "%.17Lf", v);
+  if (len <= 0) return "0";
+  if (std::strchr(buf, '.') != nullptr) {
+    while (len > 0 && buf[len - 1] == '0') --len;
+    if (len > 0 && buf[len - 1] == '.') --len;
+  }
+  std::string out(buf, static_cast<size_t>(len));
+  if (out == "-0") out = "0";
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void AsciiLower(std::string* s) {
+  for (char& c : *s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  AsciiLower(&out);
+  return out;
+}
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+int64_t NowUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+int64_t MonotonicUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace runnel

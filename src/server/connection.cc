@@ -1,0 +1,264 @@
+#include "server/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "commands/dispatch.h"
+#include "commands/table.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "server/event_loop.h"
+#include "server/server.h"
+
+namespace runnel::server {
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr int kMaxIov = 64;
+
+std::string AddressString(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Connection::Connection(EventLoop* loop, uint64_t id) : loop_(loop), writer_(&out_, 2) {
+  session_.id = id;
+  session_.thread = loop->index();
+  session_.created_ms = NowMs();
+  session_.last_interaction_ms = session_.created_ms;
+  session_.authenticated = GlobalConfig().RequirePass().empty();
+}
+
+Connection::~Connection() = default;
+
+bool Connection::Open(int fd) {
+  if (uv_tcp_init(loop_->loop(), &tcp_) != 0) return false;
+  tcp_.data = this;
+  if (uv_tcp_open(&tcp_, fd) != 0) {
+    // The handle was initialised: it must be closed through libuv, but the fd stays ours.
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);
+    return false;
+  }
+  open_ = true;
+  uv_tcp_nodelay(&tcp_, 1);
+  int64_t keepalive = GlobalConfig().tcp_keepalive.load();
+  if (keepalive > 0) uv_tcp_keepalive(&tcp_, 1, static_cast<unsigned>(keepalive));
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    session_.addr = AddressString(ss);
+  len = sizeof ss;
+  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    session_.laddr = AddressString(ss);
+  session_.fd = fd;
+  loop_->server()->Register(&session_);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Connection::OnAlloc, &Connection::OnRead);
+  return true;
+}
+
+void Connection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  loop_->server()->Unregister(&session_);
+  loop_->Forget(this);
+  if (!open_) {
+    delete this;
+    return;
+  }
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
+}
+
+void Connection::OnClose(uv_handle_t* h) { delete static_cast<Connection*>(h->data); }
+
+void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  size_t want = kReadChunk;
+  size_t needed = c->parser_.bytes_needed();
+  if (needed > c->rlen_ - c->rpos_) want = std::max(want, needed - (c->rlen_ - c->rpos_));
+  if (c->rcap_ - c->rlen_ < want) {
+    size_t cap = std::max(c->rcap_ * 2, c->rlen_ + want);
+    auto fresh = std::make_unique<char[]>(cap);
+    if (c->rlen_ > 0) std::memcpy(fresh.get(), c->rbuf_.get(), c->rlen_);
+    c->rbuf_ = std::move(fresh);
+    c->rcap_ = cap;
+  }
+  *buf = uv_buf_init(c->rbuf_.get() + c->rlen_, static_cast<unsigned>(c->rcap_ - c->rlen_));
+}
+
+void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread < 0) {
+    c->Close();
+    return;
+  }
+  if (nread == 0 || c->closing_) return;
+  c->rlen_ += static_cast<size_t>(nread);
+  c->session_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  c->ProcessInput();
+  if (!c->closing_) c->Flush();
+}
+
+void Connection::ProcessInput() {
+  Config& config = GlobalConfig();
+  resp::ParserLimits limits;
+  limits.max_bulk_len = config.proto_max_bulk_len.load(std::memory_order_relaxed);
+  limits.unauthenticated = !session_.authenticated;
+  parser_.set_limits(limits);
+  while (!closing_ && !session_.close_after_reply && rpos_ < rlen_) {
+    size_t consumed = 0;
+    resp::ParseStatus st = parser_.Parse(rbuf_.get() + rpos_, rlen_ - rpos_, &consumed);
+    if (st == resp::ParseStatus::kIncomplete) break;
+    if (st == resp::ParseStatus::kError) {
+      std::string msg = "ERR Protocol error: " + std::string(parser_.error());
+      writer_.Error(msg);
+      LogVerbose("Protocol error ({}) from client: id={} addr={}", parser_.error(), session_.id,
+                 session_.addr);
+      session_.close_after_reply = true;
+      rpos_ = rlen_;
+      break;
+    }
+    rpos_ += consumed;
+    if (parser_.args().empty()) continue;
+    RunCommand(parser_.args());
+    if (!limits.unauthenticated != session_.authenticated) {
+      limits.unauthenticated = !session_.authenticated;
+      parser_.set_limits(limits);
+    }
+  }
+  // Keep the unconsumed bytes at the front; a partial command's progress is relative to them.
+  if (rpos_ == rlen_) {
+    rpos_ = rlen_ = 0;
+    if (rcap_ > 4 * kReadChunk) {
+      rbuf_.reset();
+      rcap_ = 0;
+    }
+  } else if (rpos_ > 0) {
+    std::memmove(rbuf_.get(), rbuf_.get() + rpos_, rlen_ - rpos_);
+    rlen_ -= rpos_;
+    rpos_ = 0;
+  }
+  size_t pending = rlen_ - rpos_;
+  session_.query_buffer.store(pending, std::memory_order_relaxed);
+  if (static_cast<int64_t>(pending) > config.client_query_buffer_limit.load()) {
+    LogWarning("Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+               session_.id, session_.addr, pending);
+    Close();
+  }
+}
+
+void Connection::RunCommand(std::span<const std::string_view> args) {
+  commands::ReplyMode mode_before = session_.reply_mode;
+  if (mode_before != commands::ReplyMode::kOn) writer_.set_buffer(&discard_);
+  writer_.set_protocol(session_.resp);
+  commands::CommandContext ctx(args, &writer_, &session_, &loop_->server()->keyspace(),
+                               loop_->server(), &loop_->stats());
+  commands::Execute(ctx);
+  session_.commands.fetch_add(1, std::memory_order_relaxed);
+  if (mode_before != commands::ReplyMode::kOn) {
+    writer_.set_buffer(&out_);
+    if (mode_before == commands::ReplyMode::kOff &&
+        session_.reply_mode == commands::ReplyMode::kOn) {
+      out_.Splice(discard_);  // CLIENT REPLY ON answers
+    } else {
+      discard_.Clear();
+      if (mode_before == commands::ReplyMode::kSkip &&
+          session_.reply_mode == commands::ReplyMode::kSkip)
+        session_.reply_mode = commands::ReplyMode::kOn;
+    }
+  }
+  writer_.set_protocol(session_.resp);
+}
+
+bool Connection::OverOutputLimit() {
+  OutputLimit limit = GlobalConfig().GetOutputLimit(ClientClass::kNormal);
+  int64_t size = static_cast<int64_t>(out_.size());
+  if (limit.hard > 0 && size >= limit.hard) return true;
+  if (limit.soft > 0 && size >= limit.soft) {
+    int64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > limit.soft_seconds * 1000) {
+      return true;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  return false;
+}
+
+void Connection::Flush() {
+  if (closing_ || write_in_flight_) return;
+  session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
+  if (OverOutputLimit()) {
+    LogWarning("Client id={} addr={} closed for overcoming of output buffer limits.", session_.id,
+               session_.addr);
+    Close();
+    return;
+  }
+  while (!out_.empty()) {
+    struct iovec iov[kMaxIov];
+    int n = out_.Gather(iov, kMaxIov);
+    uv_buf_t bufs[kMaxIov];
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) {
+      bufs[i] = uv_buf_init(static_cast<char*>(iov[i].iov_base), static_cast<unsigned>(iov[i].iov_len));
+      total += iov[i].iov_len;
+    }
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
+    if (written == UV_EAGAIN) written = 0;
+    if (written < 0) {
+      Close();
+      return;
+    }
+    out_.Consume(static_cast<size_t>(written));
+    if (static_cast<size_t>(written) == total) continue;
+    // The socket is full: hand the rest to libuv and continue when it is written.
+    n = out_.Gather(iov, kMaxIov);
+    in_flight_bytes_ = 0;
+    for (int i = 0; i < n; ++i) {
+      bufs[i] = uv_buf_init(static_cast<char*>(iov[i].iov_base), static_cast<unsigned>(iov[i].iov_len));
+      in_flight_bytes_ += iov[i].iov_len;
+    }
+    write_req_.data = this;
+    if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n,
+                 &Connection::OnWrite) != 0) {
+      Close();
+      return;
+    }
+    write_in_flight_ = true;
+    return;
+  }
+  session_.output_buffer.store(0, std::memory_order_relaxed);
+  if (session_.close_after_reply) Close();
+}
+
+void Connection::OnWrite(uv_write_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  c->write_in_flight_ = false;
+  if (status < 0) {
+    c->Close();
+    return;
+  }
+  c->out_.Consume(c->in_flight_bytes_);
+  c->in_flight_bytes_ = 0;
+  c->Flush();
+}
+
+}  // namespace runnel::server

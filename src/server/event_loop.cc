@@ -1,0 +1,124 @@
+#include "server/event_loop.h"
+
+#include <unistd.h>
+
+#include "commands/table.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "server/connection.h"
+#include "server/server.h"
+
+namespace runnel::server {
+
+EventLoop::EventLoop(Server* server, int index)
+    : server_(server), index_(index), stats_(commands::Commands().size()), rng_(index * 7919 + 1) {
+  uv_loop_init(&loop_);
+  uv_async_init(&loop_, &async_, &EventLoop::OnAsync);
+  async_.data = this;
+  uv_timer_init(&loop_, &timer_);
+  timer_.data = this;
+}
+
+EventLoop::~EventLoop() {
+  uv_loop_close(&loop_);
+}
+
+void EventLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventLoop::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventLoop::Run() {
+  int64_t period = 1000 / GlobalConfig().hz.load();
+  uv_timer_start(&timer_, &EventLoop::OnTimer, period, period);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void EventLoop::Post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    inbox_.push_back(std::move(fn));
+  }
+  uv_async_send(&async_);
+}
+
+void EventLoop::OnAsync(uv_async_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  std::vector<std::function<void()>> work;
+  {
+    std::lock_guard lock(self->mu_);
+    work.swap(self->inbox_);
+  }
+  for (auto& fn : work) fn();
+}
+
+void EventLoop::Stop() {
+  Post([this] {
+    stopping_ = true;
+    // Copy: Close() may remove entries.
+    std::vector<Connection*> all(connections_.begin(), connections_.end());
+    for (Connection* c : all) c->Close();
+    uv_timer_stop(&timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  });
+}
+
+void EventLoop::Adopt(int fd) {
+  if (stopping_) {
+    ::close(fd);
+    server_->AdoptFailed();
+    return;
+  }
+  auto* c = new Connection(this, server_->NextClientId());
+  if (!c->Open(fd)) {
+    ::close(fd);
+    server_->AdoptFailed();
+    delete c;
+    return;
+  }
+  connections_.insert(c);
+}
+
+void EventLoop::Forget(Connection* c) { connections_.erase(c); }
+
+void EventLoop::CloseClient(uint64_t id) {
+  for (Connection* c : connections_) {
+    if (c->session().id == id) {
+      c->Close();
+      return;
+    }
+  }
+}
+
+void EventLoop::OnTimer(uv_timer_t* handle) { static_cast<EventLoop*>(handle->data)->Tick(); }
+
+void EventLoop::Tick() {
+  Config& config = GlobalConfig();
+  int64_t now = NowMs();
+  if (config.active_expire_enabled.load(std::memory_order_relaxed)) {
+    // Like Redis, at most a quarter of each timer period goes to expiry, scaled by effort.
+    int64_t period_us = 1000000 / config.hz.load();
+    int64_t budget = period_us / 4 * (9 + config.active_expire_effort.load()) / 10;
+    size_t n = server_->keyspace().ActiveExpire(index_, server_->Threads(), now, budget, rng_);
+    (void)n;
+  }
+  int64_t timeout = config.timeout.load();
+  if (timeout > 0 && now - last_timeout_check_ms_ >= 1000) {
+    last_timeout_check_ms_ = now;
+    std::vector<Connection*> idle;
+    for (Connection* c : connections_) {
+      if (now - c->session().last_interaction_ms.load() > timeout * 1000) idle.push_back(c);
+    }
+    for (Connection* c : idle) {
+      LogVerbose("Closing idle client id={}", c->session().id);
+      c->Close();
+    }
+  }
+}
+
+}  // namespace runnel::server

@@ -1,0 +1,82 @@
+// The server: keyspace, event-loop threads, the listener that spreads accepted sockets over the
+// loops, signal handling and shutdown, and the ServerApi commands use to see clients and stats.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/context.h"
+#include "engine/keyspace.h"
+
+namespace runnel::server {
+
+class EventLoop;
+
+class Server : public commands::ServerApi {
+ public:
+  Server();
+  ~Server() override;
+
+  // Binds, starts the loops and runs until shutdown. Returns the process exit code.
+  int Run();
+
+  engine::Keyspace& keyspace() { return *keyspace_; }
+
+  // Connection registry (any thread).
+  void Register(commands::Session* s);
+  void Unregister(commands::Session* s);
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
+  // An accepted socket never became a connection.
+  void AdoptFailed() { connected_.fetch_sub(1); }
+
+  // commands::ServerApi
+  void ForEachSession(const std::function<void(const commands::Session&)>& fn) override;
+  bool KillClient(uint64_t id) override;
+  void RequestShutdown() override;
+  int ConnectedClients() override;
+  int BlockedClients() override { return 0; }
+  uint64_t TotalConnections() override { return total_connections_.load(); }
+  uint64_t RejectedConnections() override { return rejected_connections_.load(); }
+  int64_t StartTimeMs() override { return start_ms_; }
+  int Port() override { return port_; }
+  int Threads() override { return static_cast<int>(loops_.size()); }
+  std::vector<commands::ThreadStats*> AllStats() override;
+  void ResetStats() override;
+
+ private:
+  bool Listen();
+  static void OnListenReadable(uv_poll_t* handle, int status, int events);
+  static void OnSignal(uv_signal_t* handle, int signum);
+  static void OnShutdownAsync(uv_async_t* handle);
+  static void OnTimer(uv_timer_t* handle);
+  void AcceptAll(int listen_fd);
+  void BeginShutdown();
+
+  std::unique_ptr<engine::Keyspace> keyspace_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  uv_loop_t loop_;
+  std::vector<std::unique_ptr<uv_poll_t>> listeners_;
+  std::vector<int> listen_fds_;
+  uv_signal_t sigint_, sigterm_;
+  uv_async_t shutdown_async_;
+  uv_timer_t timer_;
+  size_t next_loop_ = 0;
+  int port_ = 0;
+  int64_t start_ms_ = 0;
+  bool shutting_down_ = false;
+
+  std::mutex registry_mu_;
+  std::unordered_map<uint64_t, commands::Session*> sessions_;
+  std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<uint64_t> total_connections_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
+  std::atomic<int> connected_{0};
+};
+
+}  // namespace runnel::server
