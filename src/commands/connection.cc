@@ -413,6 +413,28 @@ void SetOnOff(CommandContext& ctx, bool* flag) {
 void CmdClientNoEvict(CommandContext& ctx) { SetOnOff(ctx, &ctx.session().no_evict); }
 void CmdClientNoTouch(CommandContext& ctx) { SetOnOff(ctx, &ctx.session().no_touch); }
 
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+void CmdClientUnblock(CommandContext& ctx) {
+  int64_t id;
+  if (!ParseInt64(ctx.arg(2), &id)) {
+    ctx.Error(kErrNotInteger);
+    return;
+  }
+  bool with_error = false;
+  if (ctx.argc() == 4) {
+    if (EqualsIgnoreCase(ctx.arg(3), "ERROR")) {
+      with_error = true;
+    } else if (!EqualsIgnoreCase(ctx.arg(3), "TIMEOUT")) {
+      ctx.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  } else if (ctx.argc() > 4) {
+    ctx.Error(kErrSyntax);
+    return;
+  }
+  ctx.out().Integer(id > 0 ? ctx.server().UnblockClient(static_cast<uint64_t>(id), with_error) : 0);
+}
+
 // CLIENT HELP
 void CmdClientHelp(CommandContext& ctx) {
   ReplyHelp(ctx, "CLIENT",
@@ -428,6 +450,8 @@ void CmdClientHelp(CommandContext& ctx) {
              "    List the connections, or only those matching.", "REPLY (ON|OFF|SKIP)",
              "    Turn replies to this connection on or off, or skip the next one.",
              "SETNAME <name>", "    Name this connection.",
+             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+             "    End the wait of a client blocked in XREAD/XREADGROUP (null or error reply).",
              "SETINFO (LIB-NAME|LIB-VER) <value>",
              "    Record the client library's name or version.", "NO-EVICT (ON|OFF)",
              "    Protect this connection from client eviction.", "NO-TOUCH (ON|OFF)",
@@ -532,6 +556,9 @@ void RegisterConnection(CommandTable& t) {
   sub("no-touch", 3, kSub, kConn | kCatSlow, "7.2.0",
       "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
       "ON|OFF", CmdClientNoTouch);
+  sub("unblock", -3, kSub | kAdmin, kConn | kCatAdmin | kCatSlow | kCatDangerous, "5.0.0",
+      "Unblocks a client blocked by a blocking command from a different connection.",
+      "client-id [TIMEOUT|ERROR]", CmdClientUnblock);
   sub("help", 2, kLoading | kStale, kConn | kCatSlow, "5.0.0", "Returns helpful text about the different subcommands.", "", CmdClientHelp);
 }
 

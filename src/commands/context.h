@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 namespace runnel::commands {
 
 struct CommandSpec;
+class BlockedClient;
 
 enum class ReplyMode { kOn, kOff, kSkip };
 
@@ -33,6 +35,7 @@ struct Session {
   bool no_touch = false;
   bool close_after_reply = false;
   std::atomic<bool> kill_requested{false};
+  std::atomic<bool> blocked{false};  // waiting in a blocking command
   int64_t created_ms = 0;
   std::atomic<int64_t> last_interaction_ms{0};
   std::atomic<const CommandSpec*> last_command{nullptr};
@@ -87,6 +90,11 @@ class ServerApi {
   virtual int64_t StartTimeMs() = 0;
   virtual int Port() = 0;
   virtual int Threads() = 0;
+  // Hands the reply of a served blocked client to its event loop (any thread).
+  virtual void DeliverUnblocked(int thread, uint64_t client_id,
+                                std::shared_ptr<BlockedClient> waiter, std::string reply) = 0;
+  // CLIENT UNBLOCK: 1 if the client was blocked and is now being unblocked, else 0.
+  virtual int UnblockClient(uint64_t id, bool with_error) = 0;
   // Stats of every event-loop thread, for INFO.
   virtual std::vector<ThreadStats*> AllStats() = 0;
   virtual void ResetStats() = 0;
@@ -116,7 +124,45 @@ class CommandContext {
   void set_now_ms(int64_t ms) { now_ms_ = ms; }
   // The session's current database, for this command.
   engine::Db db() { return db(session_->db.load(std::memory_order_relaxed)); }
-  engine::Db db(int index) { return engine::Db(keyspace_, index, now_ms_, !session_->no_touch); }
+  engine::Db db(int index) {
+    return engine::Db(keyspace_, index, now_ms_, !session_->no_touch, &changes_);
+  }
+  engine::Changes& changes() { return changes_; }
+
+  // --- The write-ahead log ---
+  // A write command is logged as its own arguments unless the handler gives its deterministic
+  // effect instead, as one or more commands that replay to the same data: XADD k * ... becomes
+  // XADD k <id> ..., EXPIRE becomes PEXPIREAT, INCRBYFLOAT a SET of the result. Each effect runs
+  // in the command's database. A handler that changed nothing (no Db::Touched) logs nothing.
+  void AddEffect(std::vector<std::string> argv) { effects_.push_back(std::move(argv)); }
+  const std::vector<std::vector<std::string>>& effects() const { return effects_; }
+
+  // --- Blocking ---
+  // Called by a blocking command that found nothing to serve: no reply is written; the client
+  // waits until one of `keys` (in the current database) is written, then `retry_args` run again
+  // as if sent by the client (use them to pin what must not change, e.g. XREAD's `$` replaced
+  // by the stream's last ID). timeout_ms 0 waits forever.
+  void Block(std::vector<std::string> keys, int64_t timeout_ms,
+             std::vector<std::string> retry_args) {
+    block_ = BlockRequest{std::move(keys), timeout_ms, std::move(retry_args)};
+    blocked_ = true;
+  }
+  // True while re-running a blocked command after one of its keys was written. A command that
+  // finds nothing again simply calls Block() again (the client stays blocked with its original
+  // deadline); one that finds its key deleted or its group gone replies with the error Redis
+  // gives then.
+  bool is_retry() const { return retry_; }
+  void set_retry(bool retry) { retry_ = retry; }
+  struct BlockRequest {
+    std::vector<std::string> keys;
+    int64_t timeout_ms = 0;
+    std::vector<std::string> retry_args;
+  };
+  bool blocked() const { return blocked_; }
+  BlockRequest& block_request() { return block_; }
+  // After Execute: the registered waiter if the command blocked (not on retries).
+  const std::shared_ptr<BlockedClient>& blocked_client() const { return blocked_client_; }
+  void set_blocked_client(std::shared_ptr<BlockedClient> w) { blocked_client_ = std::move(w); }
 
   // Sends an error reply ("ERR ...", "WRONGTYPE ...") and counts it for INFO errorstats.
   void Error(std::string_view msg);
@@ -133,6 +179,12 @@ class CommandContext {
   const CommandSpec* spec_ = nullptr;
   int64_t now_ms_ = 0;
   bool failed_ = false;
+  bool retry_ = false;
+  bool blocked_ = false;
+  BlockRequest block_;
+  std::shared_ptr<BlockedClient> blocked_client_;
+  engine::Changes changes_;
+  std::vector<std::vector<std::string>> effects_;
 };
 
 }  // namespace runnel::commands

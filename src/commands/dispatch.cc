@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "commands/blocking.h"
 #include "commands/errors.h"
 #include "commands/table.h"
 #include "common/util.h"
@@ -161,7 +162,10 @@ void Execute(CommandContext& ctx) {
   } else {
     ShardLocks locks(ctx.keyspace(), *spec, args);
     spec->handler(ctx);
+    // Still under the locks, so no write can come between "nothing there" and "waiting".
+    if (ctx.blocked() && !ctx.is_retry()) ctx.set_blocked_client(RegisterBlocked(ctx));
   }
+  if (!ctx.changes().ready.empty() && !ctx.is_retry()) ServeReadyKeys(ctx);
   clock_gettime(CLOCK_REALTIME, &ts);
   int64_t end_us = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
   stats.calls.fetch_add(1, std::memory_order_relaxed);

@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "engine/entry.h"
 #include "engine/glob.h"
+#include "engine/object.h"
 #include "engine/keyspace.h"
 
 namespace runnel::commands {
@@ -61,8 +62,7 @@ const char* TypeName(ValueType type) {
   return "none";
 }
 
-// OBJECT ENCODING's name. Object types do not report their encoding yet, so they get the name
-// Redis uses for the type's general (non-compact) form.
+// OBJECT ENCODING's name: strings by their encoding, other types as their object reports.
 const char* EncodingName(const Entry* e) {
   switch (e->encoding) {
     case Encoding::kInt: return "int";
@@ -70,12 +70,7 @@ const char* EncodingName(const Entry* e) {
     case Encoding::kRaw: return "raw";
     case Encoding::kObject: break;
   }
-  switch (e->type) {
-    case ValueType::kList: return "quicklist";
-    case ValueType::kZSet: return "skiplist";
-    case ValueType::kStream: return "stream";
-    default: return "hashtable";
-  }
+  return e->object()->EncodingName();
 }
 
 bool Expired(Table& t, const Entry* e, int64_t now_ms) {
@@ -255,11 +250,6 @@ void CmdCopy(CommandContext& ctx) {
     ctx.out().Integer(0);
     return;
   }
-  // Only strings exist so far; each object type must bring its own deep copy.
-  if (e->type != ValueType::kString) {
-    ctx.Error("ERR COPY is not supported for this value type");
-    return;
-  }
   if (Entry* old = to.Find(dst)) {
     if (!replace) {
       ctx.out().Integer(0);
@@ -267,7 +257,8 @@ void CmdCopy(CommandContext& ctx) {
     }
     to.Delete(old);
   }
-  Entry* copy = Entry::NewString(dst, e->str());
+  Entry* copy = e->type == ValueType::kString ? Entry::NewString(dst, e->str())
+                                              : Entry::NewObject(dst, e->type, e->object()->Clone());
   copy->encoding = e->encoding;
   copy->atime = Keyspace::LruClock();
   to.Link(copy, from.ExpireAt(e));

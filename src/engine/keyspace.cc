@@ -142,6 +142,16 @@ size_t Keyspace::ActiveExpire(int offset, int stride, int64_t now_ms, int64_t bu
 // Db
 // ---------------------------------------------------------------------------------------------
 
+void Db::Touched(std::string_view key) {
+  Shard& shard = ks_->shard(Keyspace::ShardOf(key));
+  shard.version++;
+  if (changes_ == nullptr) return;
+  changes_->dirty++;
+  if (shard.waiters.empty()) return;  // the common case: nobody is blocked here
+  auto ready = std::make_pair(index_, std::string(key));
+  if (shard.waiters.count(ready) != 0) changes_->ready.push_back(std::move(ready));
+}
+
 Table& Db::table(std::string_view key) { return ks_->shard(Keyspace::ShardOf(key)).table(index_); }
 
 Entry* Db::Find(std::string_view key, bool touch) {
@@ -150,6 +160,7 @@ Entry* Db::Find(std::string_view key, bool touch) {
   Entry* e = t->dict().Find(key);
   if (e == nullptr) return nullptr;
   if (Expired(*t, e)) {
+    if (changes_ != nullptr) changes_->expired.emplace_back(index_, std::string(key));
     t->Delete(e);
     t->CountExpired();
     return nullptr;
@@ -172,7 +183,9 @@ Entry* Db::SetString(std::string_view key, std::string_view value, int64_t expir
   Table& t = table(key);
   Entry* old = t.dict().Find(key);
   if (old != nullptr && Expired(t, old)) {
+    if (changes_ != nullptr) changes_->expired.emplace_back(index_, std::string(key));
     t.Delete(old);
+    t.CountExpired();
     old = nullptr;
   }
   Entry* e;

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -20,6 +22,26 @@
 #include "engine/status.h"
 
 namespace runnel::engine {
+
+// A client blocked on keys (the command layer derives from it); shards keep them per key.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+};
+
+// What one command did to the keyspace, collected by its Db views: how many writes (to decide
+// whether it goes to the log), keys written that blocked clients wait on, and keys removed
+// because they had expired (logged as deletions).
+struct Changes {
+  uint64_t dirty = 0;
+  std::vector<std::pair<int, std::string>> ready;    // (db, key)
+  std::vector<std::pair<int, std::string>> expired;  // (db, key)
+  void Clear() {
+    dirty = 0;
+    ready.clear();
+    expired.clear();
+  }
+};
 
 // One database's keys within one shard.
 class Table {
@@ -62,6 +84,8 @@ class Shard {
   int databases() const { return static_cast<int>(tables_.size()); }
   // Monotonic counter of writes to this shard (WATCH, SCAN stability checks, DEBUG).
   uint64_t version = 0;
+  // Clients blocked on keys of this shard, per (db, key), in the order they blocked.
+  std::map<std::pair<int, std::string>, std::deque<std::shared_ptr<Waiter>>> waiters;
 
  private:
   std::mutex mu_;
@@ -103,9 +127,10 @@ class Keyspace {
 // an expired key is deleted and reported missing.
 class Db {
  public:
-  // `touch`: lookups update keys' access times (off for CLIENT NO-TOUCH clients).
-  Db(Keyspace* ks, int index, int64_t now_ms, bool touch = true)
-      : ks_(ks), index_(index), now_ms_(now_ms), touch_(touch) {}
+  // `touch`: lookups update keys' access times (off for CLIENT NO-TOUCH clients). `changes`
+  // collects what the command did (may be null in tests).
+  Db(Keyspace* ks, int index, int64_t now_ms, bool touch = true, Changes* changes = nullptr)
+      : ks_(ks), index_(index), now_ms_(now_ms), touch_(touch), changes_(changes) {}
 
   int index() const { return index_; }
   int64_t now_ms() const { return now_ms_; }
@@ -138,8 +163,9 @@ class Db {
   // The table holding `key` in this database (creating it).
   Table& table(std::string_view key);
 
-  // Marks that a write happened in the key's shard.
-  void Touched(std::string_view key) { ks_->shard(Keyspace::ShardOf(key)).version++; }
+  // Records a write to `key`: counts it for the log and wakes clients blocked on the key.
+  // Every write command calls it once per key it changed.
+  void Touched(std::string_view key);
 
  private:
   bool Expired(Table& t, Entry* e) const {
@@ -149,6 +175,7 @@ class Db {
   int index_;
   int64_t now_ms_;
   bool touch_;
+  Changes* changes_;
 };
 
 }  // namespace runnel::engine

@@ -48,14 +48,22 @@ Connection::Connection(EventLoop* loop, uint64_t id) : loop_(loop), writer_(&out
 Connection::~Connection() = default;
 
 bool Connection::Open(int fd) {
-  if (uv_tcp_init(loop_->loop(), &tcp_) != 0) return false;
+  if (uv_tcp_init(loop_->loop(), &tcp_) != 0) {
+    delete this;
+    return false;
+  }
   tcp_.data = this;
   if (uv_tcp_open(&tcp_, fd) != 0) {
-    // The handle was initialised: it must be closed through libuv, but the fd stays ours.
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), nullptr);
+    // The handle was initialised, so libuv frees it (and then us); the fd stays the caller's.
+    closing_ = true;
+    open_handles_ = 1;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
     return false;
   }
   open_ = true;
+  open_handles_ = 2;
+  uv_timer_init(loop_->loop(), &block_timer_);
+  block_timer_.data = this;
   uv_tcp_nodelay(&tcp_, 1);
   int64_t keepalive = GlobalConfig().tcp_keepalive.load();
   if (keepalive > 0) uv_tcp_keepalive(&tcp_, 1, static_cast<unsigned>(keepalive));
@@ -81,11 +89,20 @@ void Connection::Close() {
     delete this;
     return;
   }
+  if (blocked_) {
+    commands::CancelBlocked(loop_->server()->keyspace(), blocked_);
+    loop_->server()->BlockedChanged(-1);
+    blocked_.reset();
+  }
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
+  uv_close(reinterpret_cast<uv_handle_t*>(&block_timer_), &Connection::OnClose);
 }
 
-void Connection::OnClose(uv_handle_t* h) { delete static_cast<Connection*>(h->data); }
+void Connection::OnClose(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (--c->open_handles_ == 0) delete c;
+}
 
 void Connection::OnAlloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
@@ -121,7 +138,7 @@ void Connection::ProcessInput() {
   limits.max_bulk_len = config.proto_max_bulk_len.load(std::memory_order_relaxed);
   limits.unauthenticated = !session_.authenticated;
   parser_.set_limits(limits);
-  while (!closing_ && !session_.close_after_reply && rpos_ < rlen_) {
+  while (!closing_ && !blocked_ && !session_.close_after_reply && rpos_ < rlen_) {
     size_t consumed = 0;
     resp::ParseStatus st = parser_.Parse(rbuf_.get() + rpos_, rlen_ - rpos_, &consumed);
     if (st == resp::ParseStatus::kIncomplete) break;
@@ -171,6 +188,7 @@ void Connection::RunCommand(std::span<const std::string_view> args) {
                                loop_->server(), &loop_->stats());
   commands::Execute(ctx);
   session_.commands.fetch_add(1, std::memory_order_relaxed);
+  if (ctx.blocked_client()) Park(ctx.blocked_client());
   if (mode_before != commands::ReplyMode::kOn) {
     writer_.set_buffer(&out_);
     if (mode_before == commands::ReplyMode::kOff &&
@@ -184,6 +202,57 @@ void Connection::RunCommand(std::span<const std::string_view> args) {
     }
   }
   writer_.set_protocol(session_.resp);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking
+// ---------------------------------------------------------------------------------------------
+
+void Connection::Park(std::shared_ptr<commands::BlockedClient> w) {
+  blocked_ = std::move(w);
+  session_.blocked.store(true);
+  loop_->server()->BlockedChanged(1);
+  if (blocked_->deadline_ms > 0) {
+    int64_t wait = std::max<int64_t>(0, blocked_->deadline_ms - NowMs());
+    uv_timer_start(&block_timer_, &Connection::OnBlockTimeout, static_cast<uint64_t>(wait), 0);
+  }
+}
+
+void Connection::Unpark() {
+  uv_timer_stop(&block_timer_);
+  blocked_.reset();
+  session_.blocked.store(false);
+  loop_->server()->BlockedChanged(-1);
+  ProcessInput();
+  if (!closing_) Flush();
+}
+
+void Connection::OnBlockTimeout(uv_timer_t* t) {
+  auto* c = static_cast<Connection*>(t->data);
+  if (!c->blocked_ || c->closing_) return;
+  if (!commands::CancelBlocked(c->loop_->server()->keyspace(), c->blocked_)) return;
+  resp::ReplyWriter w(&c->out_, c->session_.resp);
+  w.NullArray();
+  c->Unpark();
+}
+
+void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>& w,
+                                  std::string reply) {
+  if (closing_ || blocked_ != w) return;
+  out_.Append(reply);
+  Unpark();
+}
+
+void Connection::UnblockByCommand(bool with_error) {
+  if (!blocked_ || closing_) return;
+  if (!commands::CancelBlocked(loop_->server()->keyspace(), blocked_)) return;
+  resp::ReplyWriter w(&out_, session_.resp);
+  if (with_error) {
+    w.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  } else {
+    w.NullArray();
+  }
+  Unpark();
 }
 
 bool Connection::OverOutputLimit() {

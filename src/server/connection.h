@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "commands/blocking.h"
 #include "commands/context.h"
 #include "resp/out_buffer.h"
 #include "resp/parser.h"
@@ -20,22 +21,32 @@ class Connection {
  public:
   Connection(EventLoop* loop, uint64_t id);
   ~Connection();
-  // Takes the socket; returns false (and the caller closes fd) if libuv refuses it.
+  // Takes the socket; returns false if libuv refuses it: the caller then closes fd, and the
+  // connection has already disposed of itself.
   bool Open(int fd);
   void Close();  // idempotent; the object deletes itself when libuv is done
   commands::Session& session() { return session_; }
   bool closing() const { return closing_; }
+
+  // A blocked command of this client was served on some thread: `reply` is its answer.
+  void DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>& w, std::string reply);
+  // CLIENT UNBLOCK: ends the wait with a timeout reply, or an UNBLOCKED error.
+  void UnblockByCommand(bool with_error);
 
  private:
   static void OnAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
   static void OnClose(uv_handle_t* h);
+  static void OnBlockTimeout(uv_timer_t* t);
 
   void ProcessInput();
   void RunCommand(std::span<const std::string_view> args);
   void Flush();
   bool OverOutputLimit();
+  void Park(std::shared_ptr<commands::BlockedClient> w);
+  // Leaves the blocked state and carries on with any pipelined commands.
+  void Unpark();
 
   EventLoop* loop_;
   uv_tcp_t tcp_;
@@ -44,6 +55,10 @@ class Connection {
   size_t in_flight_bytes_ = 0;
   bool closing_ = false;
   bool open_ = false;
+  int open_handles_ = 0;  // libuv handles still to close before the object can go
+
+  std::shared_ptr<commands::BlockedClient> blocked_;
+  uv_timer_t block_timer_;
 
   std::unique_ptr<char[]> rbuf_;
   size_t rcap_ = 0;

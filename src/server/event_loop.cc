@@ -60,7 +60,8 @@ void EventLoop::Stop() {
   Post([this] {
     stopping_ = true;
     // Copy: Close() may remove entries.
-    std::vector<Connection*> all(connections_.begin(), connections_.end());
+    std::vector<Connection*> all;
+    for (auto& [id, c] : connections_) all.push_back(c);
     for (Connection* c : all) c->Close();
     uv_timer_stop(&timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
@@ -78,21 +79,20 @@ void EventLoop::Adopt(int fd) {
   if (!c->Open(fd)) {
     ::close(fd);
     server_->AdoptFailed();
-    delete c;
     return;
   }
-  connections_.insert(c);
+  connections_[c->session().id] = c;
 }
 
-void EventLoop::Forget(Connection* c) { connections_.erase(c); }
+void EventLoop::Forget(Connection* c) { connections_.erase(c->session().id); }
+
+Connection* EventLoop::Find(uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
 
 void EventLoop::CloseClient(uint64_t id) {
-  for (Connection* c : connections_) {
-    if (c->session().id == id) {
-      c->Close();
-      return;
-    }
-  }
+  if (Connection* c = Find(id)) c->Close();
 }
 
 void EventLoop::OnTimer(uv_timer_t* handle) { static_cast<EventLoop*>(handle->data)->Tick(); }
@@ -111,8 +111,11 @@ void EventLoop::Tick() {
   if (timeout > 0 && now - last_timeout_check_ms_ >= 1000) {
     last_timeout_check_ms_ = now;
     std::vector<Connection*> idle;
-    for (Connection* c : connections_) {
-      if (now - c->session().last_interaction_ms.load() > timeout * 1000) idle.push_back(c);
+    for (auto& [id, c] : connections_) {
+      // Blocked clients are not idle: they wait for data, as in Redis.
+      if (!c->session().blocked.load() &&
+          now - c->session().last_interaction_ms.load() > timeout * 1000)
+        idle.push_back(c);
     }
     for (Connection* c : idle) {
       LogVerbose("Closing idle client id={}", c->session().id);

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "commands/context.h"
@@ -42,6 +42,7 @@ class EventLoop {
   void Forget(Connection* c);  // the connection closed
   size_t connections() const { return connections_.size(); }
   void CloseClient(uint64_t id);
+  Connection* Find(uint64_t id);
 
  private:
   static void OnAsync(uv_async_t* handle);
@@ -57,7 +58,7 @@ class EventLoop {
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::function<void()>> inbox_;
-  std::unordered_set<Connection*> connections_;
+  std::unordered_map<uint64_t, Connection*> connections_;
   commands::ThreadStats stats_;
   std::mt19937_64 rng_;
   bool stopping_ = false;

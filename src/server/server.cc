@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/keyspace.h"
+#include "server/connection.h"
 #include "server/event_loop.h"
 
 namespace runnel::server {
@@ -157,6 +158,25 @@ bool Server::KillClient(uint64_t id) {
   EventLoop* loop = loops_[it->second->thread].get();
   loop->Post([loop, id] { loop->CloseClient(id); });
   return true;
+}
+
+void Server::DeliverUnblocked(int thread, uint64_t client_id,
+                              std::shared_ptr<commands::BlockedClient> waiter, std::string reply) {
+  EventLoop* loop = loops_[thread].get();
+  loop->Post([loop, client_id, waiter = std::move(waiter), reply = std::move(reply)]() mutable {
+    if (Connection* c = loop->Find(client_id)) c->DeliverUnblocked(waiter, std::move(reply));
+  });
+}
+
+int Server::UnblockClient(uint64_t id, bool with_error) {
+  std::lock_guard lock(registry_mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || !it->second->blocked.load()) return 0;
+  EventLoop* loop = loops_[it->second->thread].get();
+  loop->Post([loop, id, with_error] {
+    if (Connection* c = loop->Find(id)) c->UnblockByCommand(with_error);
+  });
+  return 1;
 }
 
 int Server::ConnectedClients() {

@@ -40,7 +40,12 @@ class Server : public commands::ServerApi {
   bool KillClient(uint64_t id) override;
   void RequestShutdown() override;
   int ConnectedClients() override;
-  int BlockedClients() override { return 0; }
+  int BlockedClients() override { return blocked_.load(); }
+  void BlockedChanged(int delta) { blocked_.fetch_add(delta); }
+  void DeliverUnblocked(int thread, uint64_t client_id,
+                        std::shared_ptr<commands::BlockedClient> waiter,
+                        std::string reply) override;
+  int UnblockClient(uint64_t id, bool with_error) override;
   uint64_t TotalConnections() override { return total_connections_.load(); }
   uint64_t RejectedConnections() override { return rejected_connections_.load(); }
   int64_t StartTimeMs() override { return start_ms_; }
@@ -77,6 +82,7 @@ class Server : public commands::ServerApi {
   std::atomic<uint64_t> total_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
   std::atomic<int> connected_{0};
+  std::atomic<int> blocked_{0};
 };
 
 }  // namespace runnel::server

@@ -58,6 +58,9 @@ class CountingObject : public Object {
   explicit CountingObject(int* destroyed) : destroyed_(destroyed) {}
   ~CountingObject() override { ++*destroyed_; }
   size_t MemoryUsage() const override { return 1000; }
+  const char* EncodingName() const override { return "test"; }
+  Object* Clone() const override { return new CountingObject(destroyed_); }
+  void Serialize(std::string* out) const override { out->append("x"); }
 
  private:
   int* destroyed_;
