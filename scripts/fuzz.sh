@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
-# Builds the RESP parser fuzz target, replays the saved regressions, then fuzzes for a while.
+# Builds the fuzz targets (the RESP parser; the WAL reader, command payloads and checkpoint data),
+# replays each one's saved regressions, then fuzzes each for a while.
 #
-#   scripts/fuzz.sh            # 60 s of fuzzing
+#   scripts/fuzz.sh            # 60 s of fuzzing per target
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
 #
-# A crash leaves its input in build-fuzz/; copy it to tests/fuzz/regressions/parser/ once fixed
-# so every later run replays it.
+# A crash leaves its input in build-fuzz/ as <target>-crash-*; copy it to
+# tests/fuzz/regressions/<target>/ once fixed so every later run replays it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 out=build-fuzz
-regressions=tests/fuzz/regressions/parser
-corpus="$out/corpus/parser"
-binary="$out/parser_fuzz"
 cxx="${CXX_FUZZ:-clang++}"
 
 # libFuzzer ships with clang only; without it there is nothing to run, which is not a failure.
@@ -27,34 +25,54 @@ if ! command -v "$cxx" >/dev/null 2>&1 ||
   exit 0
 fi
 
-mkdir -p "$out" "$corpus"
-echo "fuzz: building $binary"
-"$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Isrc tests/fuzz/parser_fuzz.cc src/resp/parser.cc -o "$binary"
-
-# Replay first: a fixed bug must stay fixed before time is spent looking for new ones.
+mkdir -p "$out"
 shopt -s nullglob
-saved=("$regressions"/*)
-if ((${#saved[@]} > 0)); then
-  echo "fuzz: replaying ${#saved[@]} regression inputs"
-  if ! "$binary" "${saved[@]}" >"$out/regressions.log" 2>&1; then
-    cat "$out/regressions.log"
-    echo "fuzz: a regression input fails again (log: $out/regressions.log)"
+
+# fuzz_target NAME LIBS SOURCES...: builds $out/NAME_fuzz, replays, fuzzes.
+fuzz_target() {
+  local name="$1" libs="$2"
+  shift 2
+  local regressions="tests/fuzz/regressions/$name"
+  local corpus="$out/corpus/$name"
+  local binary="$out/${name}_fuzz"
+  mkdir -p "$corpus"
+  echo "fuzz: building $binary"
+  # shellcheck disable=SC2086  # libs is a word list
+  "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Isrc "$@" -o "$binary" $libs
+
+  # Replay first: a fixed bug must stay fixed before time is spent looking for new ones.
+  local saved=("$regressions"/*)
+  if ((${#saved[@]} > 0)); then
+    echo "fuzz: $name: replaying ${#saved[@]} regression inputs"
+    if ! "$binary" "${saved[@]}" >"$out/$name-regressions.log" 2>&1; then
+      cat "$out/$name-regressions.log"
+      echo "fuzz: $name: a regression input fails again (log: $out/$name-regressions.log)"
+      exit 1
+    fi
+  fi
+
+  echo "fuzz: $name: fuzzing for ${seconds}s (corpus: $corpus)"
+  rm -f "$out/$name"-crash-* "$out/$name"-leak-* "$out/$name"-timeout-* "$out/$name"-oom-*
+  local status=0
+  local dirs=("$corpus")
+  [[ -d "$regressions" ]] && dirs+=("$regressions")
+  "$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$out/$name-" "${dirs[@]}" >"$out/$name-fuzz.log" 2>&1 || status=$?
+  tail -n 20 "$out/$name-fuzz.log"
+  if ((status != 0)); then
+    local artifacts=("$out/$name"-crash-* "$out/$name"-leak-* "$out/$name"-timeout-* "$out/$name"-oom-*)
+    echo "fuzz: $name: FAILED (exit $status); log: $out/$name-fuzz.log"
+    for a in "${artifacts[@]}"; do echo "fuzz: crash input: $a"; done
+    echo "fuzz: reproduce with: $binary <input>; after fixing, add the input to $regressions/"
     exit 1
   fi
-fi
+  echo "fuzz: $name: no crash in ${seconds}s"
+}
 
-echo "fuzz: fuzzing for ${seconds}s (corpus: $corpus)"
-rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*
-status=0
-"$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$out/" "$corpus" "$regressions" >"$out/fuzz.log" 2>&1 || status=$?
-tail -n 20 "$out/fuzz.log"
-if ((status != 0)); then
-  artifacts=("$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*)
-  echo "fuzz: FAILED (exit $status); log: $out/fuzz.log"
-  for a in "${artifacts[@]}"; do echo "fuzz: crash input: $a"; done
-  echo "fuzz: reproduce with: $binary <input>; after fixing, add the input to $regressions/"
-  exit 1
-fi
-echo "fuzz: no crash in ${seconds}s"
+fuzz_target parser "" tests/fuzz/parser_fuzz.cc src/resp/parser.cc
+fuzz_target wal "-lxxhash" tests/fuzz/wal_fuzz.cc \
+  src/persist/command_codec.cc src/persist/crc32c.cc src/persist/file_util.cc \
+  src/persist/segment.cc src/persist/wal_reader.cc \
+  src/engine/snapshot.cc src/engine/dict.cc src/engine/entry.cc src/engine/keyspace.cc \
+  src/engine/slot.cc src/common/util.cc

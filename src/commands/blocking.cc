@@ -29,7 +29,7 @@ void Unregister(engine::Keyspace& ks, const BlockedClient& w) {
 // Runs a waiter's command once more. Returns true if it was served (or failed for good) and
 // its reply is in `out`; false if it found nothing again and keeps waiting.
 bool Retry(CommandContext& writer, BlockedClient& w, resp::OutBuffer* out,
-           engine::Changes* downstream) {
+           engine::Changes* downstream, uint64_t* lsn) {
   Session session;
   session.id = w.client_id;
   session.resp = w.resp;
@@ -44,6 +44,7 @@ bool Retry(CommandContext& writer, BlockedClient& w, resp::OutBuffer* out,
   Execute(ctx);
   // Writes the retry made (XREADGROUP moving entries into a PEL) may wake others in turn.
   for (auto& r : ctx.changes().ready) downstream->ready.push_back(std::move(r));
+  *lsn = ctx.required_lsn();
   return !ctx.blocked();
 }
 
@@ -92,11 +93,12 @@ void ServeReadyKeys(CommandContext& ctx) {
         continue;
       }
       resp::OutBuffer out;
+      uint64_t lsn = 0;
       while (true) {
-        if (Retry(ctx, *w, &out, &pending)) {
+        if (Retry(ctx, *w, &out, &pending, &lsn)) {
           w->state.store(BlockedClient::kDone);
           Unregister(ctx.keyspace(), *w);
-          ctx.server().DeliverUnblocked(w->thread, w->client_id, w, out.ToString());
+          ctx.server().DeliverUnblocked(w->thread, w->client_id, w, out.ToString(), lsn);
           break;
         }
         out.Clear();

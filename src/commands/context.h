@@ -82,7 +82,8 @@ class ServerApi {
   virtual void ForEachSession(const std::function<void(const Session&)>& fn) = 0;
   // Asks the client's thread to close it; returns false if no such client.
   virtual bool KillClient(uint64_t id) = 0;
-  virtual void RequestShutdown() = 0;
+  // save: 1 take a checkpoint first, 0 don't, -1 as configured (if there are save points).
+  virtual void RequestShutdown(int save) = 0;
   virtual int ConnectedClients() = 0;
   virtual int BlockedClients() = 0;
   virtual uint64_t TotalConnections() = 0;
@@ -91,10 +92,22 @@ class ServerApi {
   virtual int Port() = 0;
   virtual int Threads() = 0;
   // Hands the reply of a served blocked client to its event loop (any thread).
+  // `lsn`: the log position the reply depends on (see CommandContext::required_lsn).
   virtual void DeliverUnblocked(int thread, uint64_t client_id,
-                                std::shared_ptr<BlockedClient> waiter, std::string reply) = 0;
+                                std::shared_ptr<BlockedClient> waiter, std::string reply,
+                                uint64_t lsn) = 0;
   // CLIENT UNBLOCK: 1 if the client was blocked and is now being unblocked, else 0.
   virtual int UnblockClient(uint64_t id, bool with_error) = 0;
+  // Persistence: a checkpoint now (SAVE), or in the background (BGSAVE, BGREWRITEAOF).
+  virtual bool Save(std::string* error) = 0;
+  virtual bool BackgroundSave() = 0;
+  virtual bool SaveInProgress() = 0;
+  virtual int64_t LastSaveTime() = 0;
+  // DEBUG RELOAD: checkpoint and load it back.
+  virtual bool Reload(std::string* error) = 0;
+  virtual std::string PersistenceInfo() = 0;
+  // DEBUG WAL-FAULT (tests): what is "write", "fsync", "all"; err 0 clears.
+  virtual void InjectWalFault(const std::string& what, int err) = 0;
   // Stats of every event-loop thread, for INFO.
   virtual std::vector<ThreadStats*> AllStats() = 0;
   virtual void ResetStats() = 0;
@@ -125,7 +138,23 @@ class CommandContext {
   // The session's current database, for this command.
   engine::Db db() { return db(session_->db.load(std::memory_order_relaxed)); }
   engine::Db db(int index) {
-    return engine::Db(keyspace_, index, now_ms_, !session_->no_touch, &changes_);
+    engine::Db db(keyspace_, index, now_ms_, !session_->no_touch, &changes_);
+    db.set_stable_range(request_lo_, request_hi_);
+    if (seed_key_ != nullptr) db.SeedShard(seed_key_, seed_len_, seed_shard_);
+    return db;
+  }
+  // The bytes of the request in the connection's read buffer, which hold still while the command
+  // runs (the Db uses this to cache key shards safely).
+  void set_request_bytes(const char* lo, const char* hi) {
+    request_lo_ = lo;
+    request_hi_ = hi;
+  }
+  // The dispatcher hashed the key to lock its shard; Db views reuse the answer.
+  void SeedShard(std::string_view key, int shard) {
+    if (key.data() < request_lo_ || key.data() >= request_hi_) return;
+    seed_key_ = key.data();
+    seed_len_ = key.size();
+    seed_shard_ = shard;
   }
   engine::Changes& changes() { return changes_; }
 
@@ -152,6 +181,18 @@ class CommandContext {
   // deadline); one that finds its key deleted or its group gone replies with the error Redis
   // gives then.
   bool is_retry() const { return retry_; }
+  // Recovery: the command is a logged effect run again at its original time `time_ms`; no
+  // checks, no logging, no blocking.
+  void set_replay(int64_t time_ms) {
+    replay_ = true;
+    replay_time_ms_ = time_ms;
+  }
+  bool replaying() const { return replay_; }
+  int64_t replay_time_ms() const { return replay_time_ms_; }
+  // With appendfsync always: the log position that must be durable before this command's reply
+  // may be sent (its own record, or the last write of the shards it read).
+  uint64_t required_lsn() const { return required_lsn_; }
+  void set_required_lsn(uint64_t lsn) { required_lsn_ = lsn; }
   void set_retry(bool retry) { retry_ = retry; }
   struct BlockRequest {
     std::vector<std::string> keys;
@@ -179,7 +220,15 @@ class CommandContext {
   const CommandSpec* spec_ = nullptr;
   int64_t now_ms_ = 0;
   bool failed_ = false;
+  const char* seed_key_ = nullptr;
+  size_t seed_len_ = 0;
+  int seed_shard_ = 0;
+  const char* request_lo_ = nullptr;
+  const char* request_hi_ = nullptr;
   bool retry_ = false;
+  bool replay_ = false;
+  int64_t replay_time_ms_ = 0;
+  uint64_t required_lsn_ = 0;
   bool blocked_ = false;
   BlockRequest block_;
   std::shared_ptr<BlockedClient> blocked_client_;

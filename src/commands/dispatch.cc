@@ -1,11 +1,15 @@
 #include "commands/dispatch.h"
 
 #include <time.h>
+#include <x86intrin.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "commands/blocking.h"
 #include "commands/errors.h"
+#include "commands/wal_log.h"
+#include "persist/wal.h"
 #include "commands/table.h"
 #include "common/util.h"
 #include "engine/keyspace.h"
@@ -87,12 +91,13 @@ bool ArityOk(const CommandSpec& spec, size_t argc) {
 // Locks the shards of a command's keys in ascending order for the life of the guard.
 class ShardLocks {
  public:
-  ShardLocks(engine::Keyspace& ks, const CommandSpec& spec, std::span<const std::string_view> args)
-      : ks_(ks) {
+  ShardLocks(CommandContext& ctx, const CommandSpec& spec, std::span<const std::string_view> args)
+      : ks_(ctx.keyspace()) {
     thread_local std::vector<int> positions;
     spec.KeyPositions(args, &positions);
     if (positions.size() == 1) {  // the common case: no sort, no vector
       single_ = engine::Keyspace::ShardOf(args[positions[0]]);
+      ctx.SeedShard(args[positions[0]], single_);
       ks_.shard(single_).mutex().lock();
       return;
     }
@@ -100,6 +105,9 @@ class ShardLocks {
     std::sort(shards_.begin(), shards_.end());
     shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
     for (int s : shards_) ks_.shard(s).mutex().lock();
+  }
+  std::span<const int> shards() const {
+    return single_ >= 0 ? std::span<const int>(&single_, 1) : std::span<const int>(shards_);
   }
   ~ShardLocks() {
     if (single_ >= 0) {
@@ -115,7 +123,49 @@ class ShardLocks {
   std::vector<int> shards_;
 };
 
+std::atomic<bool> g_loading{false};
+
+// Command durations (INFO commandstats) are measured with the CPU's time-stamp counter, which
+// is much cheaper than reading the clock twice per command; its rate is measured once.
+double TicksPerMicrosecond() {
+  static const double rate = [] {
+    int64_t t0 = MonotonicUs();
+    uint64_t c0 = __rdtsc();
+    while (MonotonicUs() - t0 < 20000) {
+    }
+    return static_cast<double>(__rdtsc() - c0) / static_cast<double>(MonotonicUs() - t0);
+  }();
+  return rate;
+}
+
+void Bump(std::atomic<uint64_t>& counter, uint64_t n) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Checks that depend on the server's state: authentication, loading, log health.
+bool Admit(CommandContext& ctx, const CommandSpec& spec) {
+  if (!ctx.session().authenticated && !spec.is(kNoAuth)) {
+    ctx.Error(kErrNoAuth);
+    return false;
+  }
+  if (g_loading.load(std::memory_order_relaxed) && !spec.is(kLoading)) {
+    ctx.Error("LOADING Redis is loading the dataset in memory");
+    return false;
+  }
+  if (spec.is(kWrite)) {
+    persist::Wal* wal = GetWal();
+    if (wal != nullptr && !wal->healthy()) {
+      ctx.Error("MISCONF Errors writing to the AOF file: " + wal->last_error());
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+void SetLoading(bool loading) { g_loading.store(loading); }
+bool Loading() { return g_loading.load(); }
 
 void Execute(CommandContext& ctx) {
   auto args = ctx.args();
@@ -145,34 +195,44 @@ void Execute(CommandContext& ctx) {
     ctx.Error(WrongArgs(spec->name));
     return;
   }
-  if (!session.authenticated && !spec->is(kNoAuth)) {
+  if (!ctx.replaying() && !Admit(ctx, *spec)) {
     stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    ctx.Error(kErrNoAuth);
     return;
   }
 
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t start_us = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-  ctx.set_now_ms(start_us / 1000);
+  // The command's clock: the replayed record's time, the time its connection read it, or now.
+  if (ctx.replaying()) {
+    ctx.set_now_ms(ctx.replay_time_ms());
+  } else if (ctx.now_ms() == 0) {
+    ctx.set_now_ms(NowMs());
+  }
+  uint64_t start_ticks = __rdtsc();
   ctx.set_spec(spec);
   session.last_command.store(spec, std::memory_order_relaxed);
   if (spec->is(kSelfLocking)) {
     spec->handler(ctx);
+    // It read or wrote anything: its reply waits for everything logged so far.
+    if (persist::Wal* wal = GetWal()) ctx.set_required_lsn(wal->last_lsn());
   } else {
-    ShardLocks locks(ctx.keyspace(), *spec, args);
+    ShardLocks locks(ctx, *spec, args);
     spec->handler(ctx);
-    // Still under the locks, so no write can come between "nothing there" and "waiting".
-    if (ctx.blocked() && !ctx.is_retry()) ctx.set_blocked_client(RegisterBlocked(ctx));
+    if (!ctx.replaying()) {
+      // Still under the locks: the log order is the apply order for these keys, and no write
+      // can come between "nothing there" and "waiting".
+      LogEffects(ctx, *spec, locks.shards());
+      uint64_t required = 0;
+      for (int s : locks.shards()) required = std::max(required, ctx.keyspace().shard(s).last_lsn);
+      ctx.set_required_lsn(required);
+      if (ctx.blocked() && !ctx.is_retry()) ctx.set_blocked_client(RegisterBlocked(ctx));
+    }
   }
   if (!ctx.changes().ready.empty() && !ctx.is_retry()) ServeReadyKeys(ctx);
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t end_us = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-  stats.calls.fetch_add(1, std::memory_order_relaxed);
-  stats.usec.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, end_us - start_us)),
-                       std::memory_order_relaxed);
-  if (ctx.failed()) stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
-  ctx.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  uint64_t ticks = __rdtsc() - start_ticks;
+  // Each thread writes only its own counters (INFO reads them): no locked instructions needed.
+  Bump(stats.calls, 1);
+  Bump(stats.usec, static_cast<uint64_t>(static_cast<double>(ticks) / TicksPerMicrosecond()));
+  if (ctx.failed()) Bump(stats.failed_calls, 1);
+  Bump(ctx.stats().commands_processed, 1);
 }
 
 }  // namespace runnel::commands

@@ -9,4 +9,8 @@ namespace runnel::commands {
 // args()[0] of ctx is the command name; the reply goes to ctx.out().
 void Execute(CommandContext& ctx);
 
+// While loading, commands without the `loading` flag get -LOADING.
+void SetLoading(bool loading);
+bool Loading();
+
 }  // namespace runnel::commands

@@ -20,9 +20,10 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/table.h"
+#include "commands/wal_log.h"
 #include "common/util.h"
 #include "engine/entry.h"
-#include "engine/glob.h"
+#include "common/glob.h"
 #include "engine/object.h"
 #include "engine/keyspace.h"
 
@@ -459,7 +460,7 @@ void CmdKeys(CommandContext& ctx) {
     do {
       cursor = t->dict().Scan(cursor, [&](Entry* e) {
         if (Expired(*t, e, now)) return;
-        if (all || engine::GlobMatch(pattern, e->key())) keys.emplace_back(e->key());
+        if (all || GlobMatch(pattern, e->key())) keys.emplace_back(e->key());
       });
     } while (cursor != 0);
   }
@@ -541,7 +542,7 @@ void ScanShard(CommandContext& ctx, const ScanRequest& req, Table& t, uint64_t* 
     ++*visited;
     if (Expired(t, e, now)) {
       expired.emplace_back(e->key());
-    } else if ((req.pattern.empty() || engine::GlobMatch(req.pattern, e->key())) &&
+    } else if ((req.pattern.empty() || GlobMatch(req.pattern, e->key())) &&
                (req.type.empty() || EqualsIgnoreCase(req.type, TypeName(e->type)))) {
       keys->emplace_back(e->key());
     }
@@ -674,6 +675,7 @@ void CmdFlushDb(CommandContext& ctx) {
   {
     AllShardsLock lock(ctx.keyspace());
     ClearDatabases(ctx.keyspace(), SessionDb(ctx));
+    LogFlush(ctx, SessionDb(ctx));
   }
   ctx.out().Ok();
 }
@@ -684,6 +686,7 @@ void CmdFlushAll(CommandContext& ctx) {
   {
     AllShardsLock lock(ctx.keyspace());
     ClearDatabases(ctx.keyspace(), -1);
+    LogFlush(ctx, -1);
   }
   ctx.out().Ok();
 }
@@ -772,11 +775,11 @@ void RegisterKeys(CommandTable& t) {
   constexpr KeySpec kTwoKeys{1, 2, 1};
   constexpr KeySpec kNoKeys{};
 
-  t.Add({.name = "del", .arity = -2, .flags = kWrite, .categories = kWriteSlow,
+  t.Add({.name = "del", .arity = -2, .flags = kWrite | kKeysIndependent, .categories = kWriteSlow,
          .keys = kAllKeys, .group = "generic", .since = "1.0.0",
          .summary = "Deletes one or more keys.",
          .syntax = "key [key ...]", .handler = CmdDel});
-  t.Add({.name = "unlink", .arity = -2, .flags = kWrite | kFast, .categories = kWriteFast,
+  t.Add({.name = "unlink", .arity = -2, .flags = kWrite | kFast | kKeysIndependent, .categories = kWriteFast,
          .keys = kAllKeys, .group = "generic", .since = "4.0.0",
          .summary = "Asynchronously deletes one or more keys.",
          .syntax = "key [key ...]", .handler = CmdUnlink});

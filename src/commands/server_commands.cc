@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -11,12 +12,13 @@
 #include <thread>
 
 #include "commands/context.h"
+#include "commands/dispatch.h"
 #include "commands/errors.h"
 #include "commands/table.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "engine/glob.h"
+#include "common/glob.h"
 #include "engine/keyspace.h"
 
 namespace runnel::commands {
@@ -173,16 +175,9 @@ void InfoMemory(CommandContext& ctx, std::string& out) {
 }
 
 void InfoPersistence(CommandContext& ctx, std::string& out) {
-  Field(out, "loading", 0);
+  Field(out, "loading", Loading() ? 1 : 0);
   Field(out, "async_loading", 0);
-  Field(out, "rdb_changes_since_last_save", 0);
-  Field(out, "rdb_bgsave_in_progress", 0);
-  Field(out, "rdb_last_save_time", ctx.server().StartTimeMs() / 1000);
-  Field(out, "rdb_last_bgsave_status", std::string("ok"));
-  Field(out, "aof_enabled", 0);
-  Field(out, "aof_rewrite_in_progress", 0);
-  Field(out, "aof_rewrite_scheduled", 0);
-  Field(out, "aof_last_write_status", std::string("ok"));
+  out += ctx.server().PersistenceInfo();
 }
 
 void InfoStats(CommandContext& ctx, std::string& out) {
@@ -608,7 +603,7 @@ void CmdCommandList(CommandContext& ctx) {
       auto cats = CategoryNames(c.categories);
       if (std::find(cats.begin(), cats.end(), "@" + ToLower(value)) == cats.end()) return;
     }
-    if (EqualsIgnoreCase(filter, "PATTERN") && !engine::GlobMatch(value, c.name, true)) return;
+    if (EqualsIgnoreCase(filter, "PATTERN") && !GlobMatch(value, c.name, true)) return;
     names.push_back(c.name);
   };
   for (auto& c : Commands().commands()) {
@@ -770,7 +765,10 @@ void CmdDebug(CommandContext& ctx) {
                "    Return a digest of each key's value.", "LOG <message>",
                "    Write a message to the server log.", "OBJECT <key>",
                "    Describe the internal encoding of a key.", "SET-ACTIVE-EXPIRE <0|1>",
-               "    Turn the active expiry cycle off or on.", "SLEEP <seconds>",
+               "    Turn the active expiry cycle off or on.", "RELOAD",
+               "    Take a checkpoint and load the dataset back from it.",
+               "WAL-FAULT (ENOSPC|EIO|OFF) [WRITE|FSYNC|ALL]",
+               "    Make the log's writes and/or fsyncs fail (tests of disk errors).", "SLEEP <seconds>",
                "    Block this event-loop thread for a (fractional) number of seconds.",
                "HELP", "    Print this help."});
   } else if (sub == "sleep" && n == 3) {
@@ -798,6 +796,24 @@ void CmdDebug(CommandContext& ctx) {
     DebugDigestValue(ctx);
   } else if (sub == "object" && n == 3) {
     DebugObject(ctx);
+  } else if (sub == "wal-fault" && (n == 3 || n == 4)) {
+    // DEBUG WAL-FAULT ENOSPC|EIO|OFF [WRITE|FSYNC|ALL]
+    std::string err = ToLower(ctx.arg(2));
+    std::string what = n == 4 ? ToLower(ctx.arg(3)) : "all";
+    int code = err == "enospc" ? ENOSPC : err == "eio" ? EIO : err == "off" ? 0 : -1;
+    if (code < 0 || (what != "write" && what != "fsync" && what != "all")) {
+      ctx.Error(kErrSyntax);
+      return;
+    }
+    ctx.server().InjectWalFault(what, code);
+    ctx.out().Ok();
+  } else if (sub == "reload" && n == 2) {
+    std::string error;
+    if (!ctx.server().Reload(&error)) {
+      ctx.Error("ERR Error trying to save and reload the DB: " + error);
+      return;
+    }
+    ctx.out().Ok();
   } else {
     ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
               std::string(ctx.arg(1)) + "'. Try DEBUG HELP.");
@@ -817,7 +833,44 @@ void CmdTime(CommandContext& ctx) {
 }
 
 // LASTSAVE
-void CmdLastSave(CommandContext& ctx) { ctx.out().Integer(ctx.server().StartTimeMs() / 1000); }
+void CmdLastSave(CommandContext& ctx) { ctx.out().Integer(ctx.server().LastSaveTime()); }
+
+// SAVE
+void CmdSave(CommandContext& ctx) {
+  if (ctx.server().SaveInProgress()) {
+    ctx.Error("ERR Background save already in progress");
+    return;
+  }
+  std::string error;
+  if (!ctx.server().Save(&error)) {
+    ctx.Error("ERR " + error);
+    return;
+  }
+  ctx.out().Ok();
+}
+
+// BGSAVE [SCHEDULE]
+void CmdBgSave(CommandContext& ctx) {
+  if (ctx.argc() == 2 && !EqualsIgnoreCase(ctx.arg(1), "SCHEDULE")) {
+    ctx.Error(kErrSyntax);
+    return;
+  }
+  if (!ctx.server().BackgroundSave()) {
+    if (ctx.argc() == 2) {
+      ctx.out().Simple("Background saving scheduled");
+      return;
+    }
+    ctx.Error("ERR Background save already in progress");
+    return;
+  }
+  ctx.out().Simple("Background saving started");
+}
+
+// BGREWRITEAOF: runnel's log is compacted by taking a checkpoint.
+void CmdBgRewriteAof(CommandContext& ctx) {
+  ctx.server().BackgroundSave();
+  ctx.out().Simple("Background append only file rewriting started");
+}
 
 // ROLE
 void CmdRole(CommandContext& ctx) {
@@ -843,25 +896,30 @@ void CmdWait(CommandContext& ctx) {
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 void CmdShutdown(CommandContext& ctx) {
+  int save = -1;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     std::string_view a = ctx.arg(i);
-    if (EqualsIgnoreCase(a, "SAVE")) {
-      ctx.Error("ERR SHUTDOWN SAVE needs persistence, which this build of runnel does not have");
-      return;
+    if (EqualsIgnoreCase(a, "SAVE") || EqualsIgnoreCase(a, "NOSAVE")) {
+      int mode = EqualsIgnoreCase(a, "SAVE") ? 1 : 0;
+      if (save >= 0 && save != mode) {
+        ctx.Error(kErrSyntax);
+        return;
+      }
+      save = mode;
+      continue;
     }
     if (EqualsIgnoreCase(a, "ABORT")) {
       ctx.Error("ERR No shutdown in progress.");
       return;
     }
-    if (!EqualsIgnoreCase(a, "NOSAVE") && !EqualsIgnoreCase(a, "NOW") &&
-        !EqualsIgnoreCase(a, "FORCE")) {
+    if (!EqualsIgnoreCase(a, "NOW") && !EqualsIgnoreCase(a, "FORCE")) {
       ctx.Error(kErrSyntax);
       return;
     }
   }
   LogWarning("User requested shutdown...");
   ctx.session().close_after_reply = true;
-  ctx.server().RequestShutdown();
+  ctx.server().RequestShutdown(save);
 }
 
 // FUNCTION FLUSH [ASYNC|SYNC]
@@ -889,6 +947,18 @@ void RegisterServer(CommandTable& t) {
          .categories = kCatAdmin | kCatFast | kCatDangerous, .group = "server", .since = "1.0.0",
          .summary = "Returns the Unix timestamp of the last successful save to disk.",
          .syntax = "", .handler = CmdLastSave});
+  t.Add({.name = "save", .arity = 1, .flags = kAdmin | kNoScript | kNoMulti,
+         .categories = kAdminSlow, .group = "server", .since = "1.0.0",
+         .summary = "Synchronously saves the database(s) to disk.", .syntax = "",
+         .handler = CmdSave});
+  t.Add({.name = "bgsave", .arity = -1, .flags = kAdmin | kNoScript,
+         .categories = kAdminSlow, .group = "server", .since = "1.0.0",
+         .summary = "Asynchronously saves the database(s) to disk.", .syntax = "[SCHEDULE]",
+         .handler = CmdBgSave});
+  t.Add({.name = "bgrewriteaof", .arity = 1, .flags = kAdmin | kNoScript,
+         .categories = kAdminSlow, .group = "server", .since = "1.0.0",
+         .summary = "Asynchronously rewrites the append-only file to disk.", .syntax = "",
+         .handler = CmdBgRewriteAof});
   t.Add({.name = "role", .arity = 1, .flags = kNoScript | kLoading | kStale | kFast,
          .categories = kCatAdmin | kCatFast | kCatDangerous, .group = "server", .since = "2.8.12",
          .summary = "Returns the replication role.", .syntax = "", .handler = CmdRole});

@@ -775,12 +775,12 @@ void AddMultiKey(CommandTable& t) {
          .categories = kReadCats | kCatFast, .keys = {1, -1, 1}, .group = "string",
          .since = "1.0.0", .summary = "Atomically returns the string values of one or more keys.",
          .syntax = "key [key ...]", .handler = CmdMGet});
-  t.Add({.name = "mset", .arity = -3, .flags = kWrite | kDenyOom,
+  t.Add({.name = "mset", .arity = -3, .flags = kWrite | kDenyOom | kKeysIndependent,
          .categories = kWriteCats | kCatSlow, .keys = {1, -1, 2}, .group = "string",
          .since = "1.0.1", .summary = "Atomically creates or modifies the string values of one "
                                       "or more keys.",
          .syntax = "key value [key value ...]", .handler = CmdMSet});
-  t.Add({.name = "msetnx", .arity = -3, .flags = kWrite | kDenyOom,
+  t.Add({.name = "msetnx", .arity = -3, .flags = kWrite | kDenyOom | kKeysIndependent,
          .categories = kWriteCats | kCatSlow, .keys = {1, -1, 2}, .group = "string",
          .since = "1.0.1", .summary = "Atomically modifies the string values of one or more keys "
                                       "only when all keys don't exist.",

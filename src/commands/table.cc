@@ -223,8 +223,7 @@ CommandSpec& CommandTable::Add(CommandSpec spec) {
   p->args = ParseSyntax(p->syntax);
   p->id = next_id_++;
   by_id_.push_back(p.get());
-  index_.emplace_back(p->name, p.get());
-  std::sort(index_.begin(), index_.end());
+  index_.emplace(std::string_view(p->name), p.get());
   commands_.push_back(std::move(p));
   return *commands_.back();
 }
@@ -246,11 +245,8 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   if (name.size() > sizeof lower) return nullptr;
   for (size_t i = 0; i < name.size(); ++i)
     lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-  std::string_view key(lower, name.size());
-  auto it = std::lower_bound(index_.begin(), index_.end(), key,
-                             [](const auto& e, std::string_view k) { return e.first < k; });
-  if (it == index_.end() || it->first != key) return nullptr;
-  return it->second;
+  auto it = index_.find(std::string_view(lower, name.size()));
+  return it == index_.end() ? nullptr : it->second;
 }
 
 const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_view name) const {
@@ -268,6 +264,7 @@ const CommandTable& Commands() {
     RegisterKeys(*t);
     RegisterConnection(*t);
     RegisterServer(*t);
+    RegisterStreams(*t);
     return t;
   }();
   return *table;

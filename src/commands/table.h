@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace runnel::commands {
@@ -36,6 +37,9 @@ enum Flag : uint32_t {
   kAllowBusy = 1u << 16,
   // runnel's own: the handler locks the shards it needs itself (whole-keyspace commands).
   kSelfLocking = 1u << 24,
+  // runnel's own: the keys do not depend on each other (DEL, MSET), so the log may split the
+  // command per shard.
+  kKeysIndependent = 1u << 25,
 };
 
 // ACL categories (without the '@').
@@ -131,7 +135,8 @@ class CommandTable {
  private:
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   std::vector<const CommandSpec*> by_id_;
-  std::vector<std::pair<std::string, const CommandSpec*>> index_;  // sorted by name
+  // Lowercase name -> row; the views point into the rows' own names.
+  std::unordered_map<std::string_view, const CommandSpec*> index_;
   int next_id_ = 0;
 };
 
@@ -143,6 +148,7 @@ void RegisterStrings(CommandTable& t);
 void RegisterKeys(CommandTable& t);
 void RegisterConnection(CommandTable& t);
 void RegisterServer(CommandTable& t);
+void RegisterStreams(CommandTable& t);
 
 const char* FlagName(Flag f);
 std::vector<std::string> FlagNames(uint32_t flags);

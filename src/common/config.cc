@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "engine/glob.h"
+#include "common/glob.h"
 
 namespace runnel {
 
@@ -48,9 +48,18 @@ const std::vector<Config::Setting>& Config::Table() {
       {"logfile", Kind::kString, false, nullptr, nullptr, &Config::logfile_},
       {"maxclients", Kind::kInt, true, &Config::maxclients, nullptr, nullptr, 1, kIntMax},
       {"databases", Kind::kInt, false, &Config::databases, nullptr, nullptr, 1, kIntMax},
-      // Persistence lands with the write-ahead log; until then only "off" values are accepted.
-      {"appendonly", Kind::kBool, true, nullptr, &Config::appendonly},
-      {"save", Kind::kString, true, nullptr, nullptr, &Config::save_, 0, 0, {""}},
+      // Turning the log on or off needs a restart (Redis rewrites the AOF instead).
+      {"appendonly", Kind::kBool, false, nullptr, &Config::appendonly},
+      {"appendfsync", Kind::kEnum, true, nullptr, nullptr, &Config::appendfsync_, 0, 0,
+       {"always", "everysec", "no"}},
+      {"save", Kind::kSpecial, true, nullptr, nullptr, &Config::save_},
+      {"wal-segment-size", Kind::kMemory, false, &Config::wal_segment_size, nullptr, nullptr,
+       1024 * 1024, 1LL << 40},
+      {"wal-max-size", Kind::kMemory, true, &Config::wal_max_size, nullptr, nullptr, 1024 * 1024,
+       std::numeric_limits<int64_t>::max()},
+      {"checkpoint-interval", Kind::kInt, true, &Config::checkpoint_interval, nullptr, nullptr, 0,
+       kIntMax},
+      {"wal-allow-truncate", Kind::kBool, false, nullptr, &Config::wal_allow_truncate},
       {"proto-max-bulk-len", Kind::kMemory, true, &Config::proto_max_bulk_len, nullptr, nullptr,
        1024 * 1024, std::numeric_limits<int64_t>::max()},
       {"client-query-buffer-limit", Kind::kMemory, true, &Config::client_query_buffer_limit,
@@ -195,6 +204,45 @@ std::string Config::RedisVersion() const {
   std::lock_guard lock(mu_);
   return redis_version_;
 }
+// save <seconds> <changes> [<seconds> <changes> ...], or an empty string for no save points.
+std::string Config::SetSave(const std::vector<std::string>& args, bool startup) {
+  std::vector<std::string> words;
+  for (const auto& a : args) {
+    std::vector<std::string> split;
+    if (!SplitConfigLine(a, &split)) return "Invalid save parameters";
+    words.insert(words.end(), split.begin(), split.end());
+  }
+  if (words.size() % 2 != 0) return "Invalid save parameters";
+  std::string normalized;
+  for (size_t i = 0; i < words.size(); ++i) {
+    int64_t n;
+    if (!ParseInt64(words[i], &n) || n < 0) return "Invalid save parameters";
+    normalized += (i ? " " : "") + std::to_string(n);
+  }
+  std::lock_guard lock(mu_);
+  // In a config file each "save" line adds a point, as in redis.conf; elsewhere it replaces.
+  if (startup && appending_save_ && !save_.empty() && !normalized.empty()) {
+    save_ += " " + normalized;
+  } else {
+    save_ = normalized;
+  }
+  return "";
+}
+
+std::vector<std::pair<int64_t, int64_t>> Config::SavePoints() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<int64_t, int64_t>> out;
+  std::vector<std::string> words;
+  SplitConfigLine(save_, &words);
+  for (size_t i = 0; i + 1 < words.size(); i += 2) {
+    int64_t secs = 0, changes = 0;
+    ParseInt64(words[i], &secs);
+    ParseInt64(words[i + 1], &changes);
+    out.emplace_back(secs, changes);
+  }
+  return out;
+}
+
 OutputLimit Config::GetOutputLimit(ClientClass c) const {
   std::lock_guard lock(mu_);
   return output_limits_[static_cast<int>(c)];
@@ -227,6 +275,7 @@ std::string Config::Set(std::string_view name, const std::vector<std::string>& a
   const S* s = FindSetting(name);
   if (s == nullptr) return "unknown";
   if (!startup && !s->mutable_at_runtime) return "can't set immutable config";
+  if (s->kind == Kind::kSpecial && s->string_value == &Config::save_) return SetSave(args, startup);
   if (s->kind == Kind::kSpecial) {
     std::lock_guard lock(mu_);
     std::vector<std::string> words;
@@ -257,8 +306,6 @@ std::string Config::Set(std::string_view name, const std::vector<std::string>& a
     case Kind::kBool: {
       std::string lower = ToLower(v);
       if (lower != "yes" && lower != "no") return "argument must be 'yes' or 'no'";
-      if (s->bool_value == &Config::appendonly && lower == "yes")
-        return "appendonly yes is not available yet: this build of runnel has no persistence";
       (this->*(s->bool_value)).store(lower == "yes");
       break;
     }
@@ -276,18 +323,16 @@ std::string Config::Set(std::string_view name, const std::vector<std::string>& a
       break;
     }
     case Kind::kString: {
-      if (!s->choices.empty()) {
-        bool found = false;
-        for (const auto& c : s->choices) found = found || c == v;
-        if (!found)
-          return "save points are not available yet: this build of runnel has no persistence";
-      }
       std::lock_guard lock(mu_);
       this->*(s->string_value) = v;
       break;
     }
     case Kind::kSpecial:
       break;
+  }
+  if (s->string_value == &Config::appendfsync_) {
+    std::string lower = ToLower(v);
+    appendfsync.store(lower == "always" ? 0 : lower == "everysec" ? 1 : 2);
   }
   if (s->string_value == &Config::loglevel_) {
     LogLevel level;
@@ -301,7 +346,7 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
   std::vector<std::pair<std::string, std::string>> out;
   std::lock_guard lock(mu_);
   for (const S& s : Table()) {
-    if (!engine::GlobMatch(pattern, s.name, true)) continue;
+    if (!GlobMatch(pattern, s.name, true)) continue;
     std::string value;
     switch (s.kind) {
       case Kind::kInt:
@@ -316,6 +361,10 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
         value = this->*(s.string_value);
         break;
       case Kind::kSpecial:
+        if (s.string_value == &Config::save_) {
+          value = save_;
+          break;
+        }
         for (int i = 0; i < 3; ++i) {
           const OutputLimit& l = output_limits_[i];
           value += (i ? " " : "") + std::string(kClassNames[i]) + " " + std::to_string(l.hard) +
@@ -345,6 +394,7 @@ std::string Config::LoadFile(const std::string& path) {
     std::string name = ToLower(words[0]);
     std::vector<std::string> args(words.begin() + 1, words.end());
     std::string err = Set(name, args, true);
+    if (name == "save") appending_save_ = true;
     if (err == "unknown") err = "Bad directive or wrong number of arguments";
     if (!err.empty()) return "line " + std::to_string(lineno) + " >>> '" + line + "'\n" + err;
   }

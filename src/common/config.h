@@ -39,7 +39,12 @@ class Config {
   std::atomic<int64_t> active_expire_effort{1};
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE, not a config name
   std::atomic<bool> protected_mode{true};
-  std::atomic<bool> appendonly{false};
+  std::atomic<bool> appendonly{true};
+  std::atomic<int64_t> appendfsync{1};  // 0 always, 1 everysec, 2 no
+  std::atomic<int64_t> wal_segment_size{64LL * 1024 * 1024};
+  std::atomic<int64_t> wal_max_size{1024LL * 1024 * 1024};
+  std::atomic<int64_t> checkpoint_interval{300};
+  std::atomic<bool> wal_allow_truncate{false};
 
   std::string Bind() const;
   std::string Dir() const;
@@ -47,6 +52,8 @@ class Config {
   std::string LogFile() const;
   std::string RedisVersion() const;
   OutputLimit GetOutputLimit(ClientClass c) const;
+  // Save points (seconds, changes) from `save`, e.g. "3600 1 300 100" -> {{3600,1},{300,100}}.
+  std::vector<std::pair<int64_t, int64_t>> SavePoints() const;
 
   // Applies one setting from the config file, the command line or CONFIG SET. `args` are the
   // words after the name. `startup` allows immutable settings. Returns "" or an error message.
@@ -64,13 +71,16 @@ class Config {
   static const std::vector<Setting>& Table();
 
  private:
+  std::string SetSave(const std::vector<std::string>& args, bool startup);
   mutable std::mutex mu_;
   std::string bind_ = "127.0.0.1 -::1";
   std::string dir_ = ".";
   std::string requirepass_;
   std::string logfile_;
   std::string loglevel_ = "notice";
-  std::string save_;
+  std::string save_ = "3600 1 300 100 60 10000";
+  std::string appendfsync_ = "everysec";
+  bool appending_save_ = false;  // a config file's later "save" lines add points
   std::string redis_version_ = "7.2.4";
   OutputLimit output_limits_[3] = {{0, 0, 0},
                                    {256LL << 20, 64LL << 20, 60},

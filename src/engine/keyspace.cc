@@ -58,11 +58,13 @@ void Table::Clear() {
   dict_.Clear();
 }
 
-size_t Table::ExpireSample(int64_t now_ms, size_t samples, std::mt19937_64& rng) {
+size_t Table::ExpireSample(int64_t now_ms, size_t samples, std::mt19937_64& rng,
+                           const std::function<void(std::string_view)>& on_expired) {
   size_t expired = 0;
   for (size_t i = 0; i < samples && !ttl_.empty(); ++i) {
     size_t pick = rng() % ttl_.size();
     if (ttl_[pick].at <= now_ms) {
+      if (on_expired) on_expired(ttl_[pick].entry->key());
       Delete(ttl_[pick].entry);
       ++expired;
       ++expired_;
@@ -115,7 +117,7 @@ uint64_t Keyspace::ExpiredKeys() {
 }
 
 size_t Keyspace::ActiveExpire(int offset, int stride, int64_t now_ms, int64_t budget_us,
-                              std::mt19937_64& rng) {
+                              std::mt19937_64& rng, const ExpiredFn& on_expired) {
   // Like Redis: sample keys with a TTL, and keep sampling a table while more than a tenth of
   // the sample had expired, within a time budget.
   constexpr size_t kSample = 20;
@@ -128,8 +130,10 @@ size_t Keyspace::ActiveExpire(int offset, int stride, int64_t now_ms, int64_t bu
       Table* t = s.find_table(db);
       if (t == nullptr || t->expires() == 0) continue;
       size_t n;
+      std::function<void(std::string_view)> hook;
+      if (on_expired) hook = [&](std::string_view key) { on_expired(i, db, key); };
       do {
-        n = t->ExpireSample(now_ms, kSample, rng);
+        n = t->ExpireSample(now_ms, kSample, rng, hook);
         removed += n;
       } while (n > kSample / 10 && t->expires() > 0 && MonotonicUs() < deadline);
     }
@@ -143,7 +147,7 @@ size_t Keyspace::ActiveExpire(int offset, int stride, int64_t now_ms, int64_t bu
 // ---------------------------------------------------------------------------------------------
 
 void Db::Touched(std::string_view key) {
-  Shard& shard = ks_->shard(Keyspace::ShardOf(key));
+  Shard& shard = ks_->shard(ShardOf(key));
   shard.version++;
   if (changes_ == nullptr) return;
   changes_->dirty++;
@@ -152,10 +156,10 @@ void Db::Touched(std::string_view key) {
   if (shard.waiters.count(ready) != 0) changes_->ready.push_back(std::move(ready));
 }
 
-Table& Db::table(std::string_view key) { return ks_->shard(Keyspace::ShardOf(key)).table(index_); }
+Table& Db::table(std::string_view key) { return ks_->shard(ShardOf(key)).table(index_); }
 
 Entry* Db::Find(std::string_view key, bool touch) {
-  Table* t = ks_->shard(Keyspace::ShardOf(key)).find_table(index_);
+  Table* t = ks_->shard(ShardOf(key)).find_table(index_);
   if (t == nullptr) return nullptr;
   Entry* e = t->dict().Find(key);
   if (e == nullptr) return nullptr;

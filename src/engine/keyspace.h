@@ -19,6 +19,7 @@
 
 #include "engine/dict.h"
 #include "engine/entry.h"
+#include "engine/spin_lock.h"
 #include "engine/status.h"
 
 namespace runnel::engine {
@@ -60,7 +61,9 @@ class Table {
   uint64_t expired_keys() const { return expired_; }
   void CountExpired() { ++expired_; }
   // Samples up to `samples` keys with a TTL and deletes the expired ones; returns how many.
-  size_t ExpireSample(int64_t now_ms, size_t samples, std::mt19937_64& rng);
+  // `on_expired` (may be empty) hears each key just before it is deleted.
+  size_t ExpireSample(int64_t now_ms, size_t samples, std::mt19937_64& rng,
+                      const std::function<void(std::string_view)>& on_expired = {});
 
  private:
   struct Ttl {
@@ -76,7 +79,7 @@ class Table {
 class Shard {
  public:
   explicit Shard(int databases) : tables_(databases) {}
-  std::mutex& mutex() { return mu_; }
+  SpinLock& mutex() { return mu_; }
   // The table of database `db`, created on first use.
   Table& table(int db);
   // nullptr if the database has no keys in this shard yet.
@@ -84,11 +87,13 @@ class Shard {
   int databases() const { return static_cast<int>(tables_.size()); }
   // Monotonic counter of writes to this shard (WATCH, SCAN stability checks, DEBUG).
   uint64_t version = 0;
+  // LSN of the last log record that changed this shard (under the shard's lock).
+  uint64_t last_lsn = 0;
   // Clients blocked on keys of this shard, per (db, key), in the order they blocked.
   std::map<std::pair<int, std::string>, std::deque<std::shared_ptr<Waiter>>> waiters;
 
  private:
-  std::mutex mu_;
+  SpinLock mu_;
   std::vector<std::unique_ptr<Table>> tables_;
 };
 
@@ -114,8 +119,10 @@ class Keyspace {
   // Keys removed because they expired (lazily or by the active cycle), over all shards.
   uint64_t ExpiredKeys();
   // Runs one active-expiry pass over the shards s with s % stride == offset; returns keys removed.
+  // `on_expired(shard, db, key)` runs under the shard's lock before each deletion (the log).
+  using ExpiredFn = std::function<void(int shard, int db, std::string_view key)>;
   size_t ActiveExpire(int offset, int stride, int64_t now_ms, int64_t budget_us,
-                      std::mt19937_64& rng);
+                      std::mt19937_64& rng, const ExpiredFn& on_expired = {});
 
  private:
   int databases_;
@@ -163,6 +170,30 @@ class Db {
   // The table holding `key` in this database (creating it).
   Table& table(std::string_view key);
 
+  // The shard of `key`. A command passes the same key to several calls and CRC16 is not free,
+  // so the last answer is kept for keys inside the command's argument bytes, which cannot
+  // change while it runs (set_stable_range); keys elsewhere (an entry's own, which a free and
+  // a malloc could reuse) are always hashed.
+  int ShardOf(std::string_view key) {
+    if (key.data() < stable_lo_ || key.data() >= stable_hi_) return Keyspace::ShardOf(key);
+    if (key.data() != cached_key_ || key.size() != cached_len_) {
+      cached_key_ = key.data();
+      cached_len_ = key.size();
+      cached_shard_ = Keyspace::ShardOf(key);
+    }
+    return cached_shard_;
+  }
+  void set_stable_range(const char* lo, const char* hi) {
+    stable_lo_ = lo;
+    stable_hi_ = hi;
+  }
+  // Primes the cache with a shard the caller already computed for a key in the stable range.
+  void SeedShard(const char* key, size_t len, int shard) {
+    cached_key_ = key;
+    cached_len_ = len;
+    cached_shard_ = shard;
+  }
+
   // Records a write to `key`: counts it for the log and wakes clients blocked on the key.
   // Every write command calls it once per key it changed.
   void Touched(std::string_view key);
@@ -176,6 +207,11 @@ class Db {
   int64_t now_ms_;
   bool touch_;
   Changes* changes_;
+  const char* stable_lo_ = nullptr;
+  const char* stable_hi_ = nullptr;
+  const char* cached_key_ = nullptr;
+  size_t cached_len_ = 0;
+  int cached_shard_ = 0;
 };
 
 }  // namespace runnel::engine

@@ -9,28 +9,45 @@ namespace {
 
 // CRC16-CCITT as Redis Cluster uses it (the XMODEM variant): polynomial 0x1021, initial value 0,
 // no reflection, no final xor. The table is built at compile time from the polynomial.
-constexpr std::array<uint16_t, 256> MakeCrc16Table() {
-  std::array<uint16_t, 256> table{};
+// Slice-by-8 tables: kTables[0] is the classic byte table; kTables[k][b] is the CRC of byte b
+// followed by k zero bytes, so eight input bytes fold into the CRC with eight independent
+// lookups instead of a chain of eight dependent ones (keys are hashed on every command).
+using Crc16Tables = std::array<std::array<uint16_t, 256>, 8>;
+
+constexpr Crc16Tables MakeCrc16Tables() {
+  Crc16Tables t{};
   for (int byte = 0; byte < 256; ++byte) {
     uint16_t crc = static_cast<uint16_t>(byte << 8);
     for (int bit = 0; bit < 8; ++bit) {
       crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
                            : static_cast<uint16_t>(crc << 1);
     }
-    table[byte] = crc;
+    t[0][byte] = crc;
   }
-  return table;
+  for (int k = 1; k < 8; ++k) {
+    for (int byte = 0; byte < 256; ++byte) {
+      uint16_t prev = t[k - 1][byte];
+      t[k][byte] = static_cast<uint16_t>((prev << 8) ^ t[0][prev >> 8]);
+    }
+  }
+  return t;
 }
 
-constexpr std::array<uint16_t, 256> kCrc16Table = MakeCrc16Table();
+constexpr Crc16Tables kCrc16Tables = MakeCrc16Tables();
 
 }  // namespace
 
 uint16_t Crc16(const char* data, size_t len) {
+  const auto* p = reinterpret_cast<const uint8_t*>(data);
+  const auto& t = kCrc16Tables;
   uint16_t crc = 0;
-  for (size_t i = 0; i < len; ++i) {
-    const uint8_t index = static_cast<uint8_t>((crc >> 8) ^ static_cast<uint8_t>(data[i]));
-    crc = static_cast<uint16_t>((crc << 8) ^ kCrc16Table[index]);
+  for (; len >= 8; len -= 8, p += 8) {
+    crc = static_cast<uint16_t>(t[7][p[0] ^ (crc >> 8)] ^ t[6][p[1] ^ (crc & 0xff)] ^
+                                t[5][p[2]] ^ t[4][p[3]] ^ t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^
+                                t[0][p[7]]);
+  }
+  for (; len > 0; --len, ++p) {
+    crc = static_cast<uint16_t>((crc << 8) ^ t[0][(crc >> 8) ^ *p]);
   }
   return crc;
 }

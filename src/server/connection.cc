@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "commands/dispatch.h"
+#include "commands/wal_log.h"
+#include "persist/wal.h"
 #include "commands/table.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -89,6 +91,7 @@ void Connection::Close() {
     delete this;
     return;
   }
+  if (hold_lsn_ != 0) loop_->StopWaitingDurable(this);
   if (blocked_) {
     commands::CancelBlocked(loop_->server()->keyspace(), blocked_);
     loop_->server()->BlockedChanged(-1);
@@ -127,7 +130,9 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   }
   if (nread == 0 || c->closing_) return;
   c->rlen_ += static_cast<size_t>(nread);
-  c->session_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  // One clock read per batch of pipelined commands: they all run at the time they arrived.
+  c->read_time_ms_ = NowMs();
+  c->session_.last_interaction_ms.store(c->read_time_ms_, std::memory_order_relaxed);
   c->ProcessInput();
   if (!c->closing_) c->Flush();
 }
@@ -151,9 +156,10 @@ void Connection::ProcessInput() {
       rpos_ = rlen_;
       break;
     }
+    const char* request = rbuf_.get() + rpos_;
     rpos_ += consumed;
     if (parser_.args().empty()) continue;
-    RunCommand(parser_.args());
+    RunCommand(parser_.args(), request, request + consumed);
     if (!limits.unauthenticated != session_.authenticated) {
       limits.unauthenticated = !session_.authenticated;
       parser_.set_limits(limits);
@@ -180,14 +186,18 @@ void Connection::ProcessInput() {
   }
 }
 
-void Connection::RunCommand(std::span<const std::string_view> args) {
+void Connection::RunCommand(std::span<const std::string_view> args, const char* lo,
+                            const char* hi) {
   commands::ReplyMode mode_before = session_.reply_mode;
   if (mode_before != commands::ReplyMode::kOn) writer_.set_buffer(&discard_);
   writer_.set_protocol(session_.resp);
   commands::CommandContext ctx(args, &writer_, &session_, &loop_->server()->keyspace(),
                                loop_->server(), &loop_->stats());
+  ctx.set_request_bytes(lo, hi);
+  ctx.set_now_ms(read_time_ms_);
   commands::Execute(ctx);
   session_.commands.fetch_add(1, std::memory_order_relaxed);
+  HoldFor(ctx.required_lsn());
   if (ctx.blocked_client()) Park(ctx.blocked_client());
   if (mode_before != commands::ReplyMode::kOn) {
     writer_.set_buffer(&out_);
@@ -223,6 +233,7 @@ void Connection::Unpark() {
   blocked_.reset();
   session_.blocked.store(false);
   loop_->server()->BlockedChanged(-1);
+  read_time_ms_ = NowMs();  // pipelined commands after the blocked one run now
   ProcessInput();
   if (!closing_) Flush();
 }
@@ -237,9 +248,10 @@ void Connection::OnBlockTimeout(uv_timer_t* t) {
 }
 
 void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>& w,
-                                  std::string reply) {
+                                  std::string reply, uint64_t lsn) {
   if (closing_ || blocked_ != w) return;
   out_.Append(reply);
+  HoldFor(lsn);
   Unpark();
 }
 
@@ -272,8 +284,33 @@ bool Connection::OverOutputLimit() {
   return false;
 }
 
+// With appendfsync always, nothing a client sees may be taken back by a crash: its replies wait
+// until the log is durable past every record they depend on (DESIGN.md, "Persistence").
+void Connection::HoldFor(uint64_t lsn) {
+  if (lsn == 0 || lsn <= hold_lsn_) return;
+  persist::Wal* wal = commands::GetWal();
+  if (wal == nullptr || GlobalConfig().appendfsync.load(std::memory_order_relaxed) != 0) return;
+  if (wal->durable_lsn() >= lsn) return;
+  hold_lsn_ = lsn;
+}
+
+void Connection::OnDurable(uint64_t lsn) {
+  if (hold_lsn_ == 0 || lsn < hold_lsn_) return;
+  hold_lsn_ = 0;
+  loop_->StopWaitingDurable(this);
+  Flush();
+}
+
 void Connection::Flush() {
   if (closing_ || write_in_flight_) return;
+  if (hold_lsn_ != 0) {
+    // Register first, then look again, so an advance in between is not missed.
+    loop_->WaitDurable(this);
+    persist::Wal* wal = commands::GetWal();
+    if (wal != nullptr && wal->durable_lsn() < hold_lsn_) return;
+    hold_lsn_ = 0;
+    loop_->StopWaitingDurable(this);
+  }
   session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
   if (OverOutputLimit()) {
     LogWarning("Client id={} addr={} closed for overcoming of output buffer limits.", session_.id,

@@ -29,7 +29,10 @@ class Connection {
   bool closing() const { return closing_; }
 
   // A blocked command of this client was served on some thread: `reply` is its answer.
-  void DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>& w, std::string reply);
+  void DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>& w, std::string reply,
+                        uint64_t lsn);
+  // The log became durable up to `lsn`: send held replies that were waiting for it.
+  void OnDurable(uint64_t lsn);
   // CLIENT UNBLOCK: ends the wait with a timeout reply, or an UNBLOCKED error.
   void UnblockByCommand(bool with_error);
 
@@ -41,10 +44,12 @@ class Connection {
   static void OnBlockTimeout(uv_timer_t* t);
 
   void ProcessInput();
-  void RunCommand(std::span<const std::string_view> args);
+  // Runs one parsed command; [lo, hi) are its bytes in the read buffer.
+  void RunCommand(std::span<const std::string_view> args, const char* lo, const char* hi);
   void Flush();
   bool OverOutputLimit();
   void Park(std::shared_ptr<commands::BlockedClient> w);
+  void HoldFor(uint64_t lsn);
   // Leaves the blocked state and carries on with any pipelined commands.
   void Unpark();
 
@@ -58,6 +63,8 @@ class Connection {
   int open_handles_ = 0;  // libuv handles still to close before the object can go
 
   std::shared_ptr<commands::BlockedClient> blocked_;
+  // appendfsync always: output is held until the log is durable up to here (0 = not held).
+  uint64_t hold_lsn_ = 0;
   uv_timer_t block_timer_;
 
   std::unique_ptr<char[]> rbuf_;
@@ -71,6 +78,7 @@ class Connection {
   resp::ReplyWriter writer_;
   commands::Session session_;
   int64_t soft_limit_since_ms_ = 0;
+  int64_t read_time_ms_ = 0;  // when the current batch of input arrived
 };
 
 }  // namespace runnel::server

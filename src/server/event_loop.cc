@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "commands/table.h"
+#include "commands/wal_log.h"
+#include "persist/wal.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -16,8 +18,33 @@ EventLoop::EventLoop(Server* server, int index)
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &async_, &EventLoop::OnAsync);
   async_.data = this;
+  uv_async_init(&loop_, &durable_async_, &EventLoop::OnDurableAsync);
+  durable_async_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
+}
+
+void EventLoop::WaitDurable(Connection* c) {
+  waiting_durable_.insert(c);
+  has_waiting_.store(true);
+}
+
+void EventLoop::StopWaitingDurable(Connection* c) {
+  waiting_durable_.erase(c);
+  if (waiting_durable_.empty()) has_waiting_.store(false);
+}
+
+void EventLoop::NotifyDurable() {
+  if (has_waiting_.load()) uv_async_send(&durable_async_);
+}
+
+void EventLoop::OnDurableAsync(uv_async_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  persist::Wal* wal = commands::GetWal();
+  if (wal == nullptr) return;
+  uint64_t durable = wal->durable_lsn();
+  std::vector<Connection*> ready(self->waiting_durable_.begin(), self->waiting_durable_.end());
+  for (Connection* c : ready) c->OnDurable(durable);
 }
 
 EventLoop::~EventLoop() {
@@ -66,6 +93,7 @@ void EventLoop::Stop() {
     uv_timer_stop(&timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&durable_async_), nullptr);
   });
 }
 
@@ -104,8 +132,11 @@ void EventLoop::Tick() {
     // Like Redis, at most a quarter of each timer period goes to expiry, scaled by effort.
     int64_t period_us = 1000000 / config.hz.load();
     int64_t budget = period_us / 4 * (9 + config.active_expire_effort.load()) / 10;
-    size_t n = server_->keyspace().ActiveExpire(index_, server_->Threads(), now, budget, rng_);
-    (void)n;
+    engine::Keyspace& ks = server_->keyspace();
+    ks.ActiveExpire(index_, server_->Threads(), now, budget, rng_,
+                    [&ks, now](int shard, int db, std::string_view key) {
+                      commands::LogExpired(ks, shard, db, key, now);
+                    });
   }
   int64_t timeout = config.timeout.load();
   if (timeout > 0 && now - last_timeout_check_ms_ >= 1000) {

@@ -10,7 +10,9 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <atomic>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "commands/context.h"
@@ -43,9 +45,15 @@ class EventLoop {
   size_t connections() const { return connections_.size(); }
   void CloseClient(uint64_t id);
   Connection* Find(uint64_t id);
+  // Connections whose output waits for the log to become durable (appendfsync always).
+  void WaitDurable(Connection* c);
+  void StopWaitingDurable(Connection* c);
+  // From the log's writer thread: wakes this loop if a connection waits.
+  void NotifyDurable();
 
  private:
   static void OnAsync(uv_async_t* handle);
+  static void OnDurableAsync(uv_async_t* handle);
   static void OnTimer(uv_timer_t* handle);
   void Run();
   void Tick();
@@ -54,6 +62,9 @@ class EventLoop {
   int index_;
   uv_loop_t loop_;
   uv_async_t async_;
+  uv_async_t durable_async_;
+  std::unordered_set<Connection*> waiting_durable_;
+  std::atomic<bool> has_waiting_{false};
   uv_timer_t timer_;
   std::thread thread_;
   std::mutex mu_;

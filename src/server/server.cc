@@ -18,6 +18,8 @@
 #include "engine/keyspace.h"
 #include "server/connection.h"
 #include "server/event_loop.h"
+#include "commands/dispatch.h"
+#include "persist/wal.h"
 
 namespace runnel::server {
 
@@ -161,10 +163,11 @@ bool Server::KillClient(uint64_t id) {
 }
 
 void Server::DeliverUnblocked(int thread, uint64_t client_id,
-                              std::shared_ptr<commands::BlockedClient> waiter, std::string reply) {
+                              std::shared_ptr<commands::BlockedClient> waiter, std::string reply,
+                              uint64_t lsn) {
   EventLoop* loop = loops_[thread].get();
-  loop->Post([loop, client_id, waiter = std::move(waiter), reply = std::move(reply)]() mutable {
-    if (Connection* c = loop->Find(client_id)) c->DeliverUnblocked(waiter, std::move(reply));
+  loop->Post([loop, client_id, lsn, waiter = std::move(waiter), reply = std::move(reply)]() mutable {
+    if (Connection* c = loop->Find(client_id)) c->DeliverUnblocked(waiter, std::move(reply), lsn);
   });
 }
 
@@ -214,7 +217,42 @@ void Server::ResetStats() {
 // Life cycle
 // ---------------------------------------------------------------------------------------------
 
-void Server::RequestShutdown() { uv_async_send(&shutdown_async_); }
+void Server::RequestShutdown(int save) {
+  shutdown_save_.store(save);
+  uv_async_send(&shutdown_async_);
+}
+
+bool Server::Save(std::string* error) { return persistence_->Checkpoint(error); }
+bool Server::BackgroundSave() { return persistence_->RequestCheckpoint(); }
+bool Server::SaveInProgress() { return persistence_->checkpoint_in_progress(); }
+int64_t Server::LastSaveTime() { return persistence_->last_save_time(); }
+bool Server::Reload(std::string* error) { return persistence_->Reload(error); }
+std::string Server::PersistenceInfo() { return persistence_->Info(); }
+
+void Server::StartRecovery() {
+  commands::SetLoading(true);
+  recovery_ = std::thread([this] {
+    std::string error;
+    if (!persistence_->Recover(&error)) {
+      LogWarning("Fatal error loading the data in '{}': {}", GlobalConfig().Dir(), error);
+      LogWarning("Start with --wal-allow-truncate yes to drop the log from the damage on, or "
+                 "check the data with runnel-check.");
+      recovery_failed_ = true;
+      RequestShutdown(0);
+      return;
+    }
+    if (persist::Wal* wal = persistence_->wal()) {
+      wal->OnDurable([this](uint64_t) {
+        std::lock_guard lock(notify_mu_);
+        if (!loops_alive_) return;
+        for (auto& l : loops_) l->NotifyDurable();
+      });
+    }
+    persistence_->Start();
+    commands::SetLoading(false);
+    LogNotice("Ready to accept writes");
+  });
+}
 
 void Server::OnShutdownAsync(uv_async_t* handle) {
   static_cast<Server*>(handle->data)->BeginShutdown();
@@ -236,6 +274,10 @@ void Server::BeginShutdown() {
     uv_close(reinterpret_cast<uv_handle_t*>(p.get()), nullptr);
   }
   for (int fd : listen_fds_) ::close(fd);
+  {
+    std::lock_guard lock(notify_mu_);
+    loops_alive_ = false;
+  }
   for (auto& l : loops_) l->Stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
@@ -263,6 +305,7 @@ int Server::Run() {
   start_ms_ = NowMs();
   engine::Keyspace::UpdateLruClock();
   keyspace_ = std::make_unique<engine::Keyspace>(static_cast<int>(config.databases.load()));
+  persistence_ = std::make_unique<Persistence>(keyspace_.get(), this);
   (void)commands::Commands();  // build the table before any thread uses it
 
   uv_loop_init(&loop_);
@@ -286,11 +329,18 @@ int Server::Run() {
   for (auto& l : loops_) l->Start();
   LogNotice("Server initialized with {} threads", threads);
   LogNotice("Ready to accept connections tcp on port {}", port_);
+  StartRecovery();
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   for (auto& l : loops_) l->Join();
+  if (recovery_.joinable()) recovery_.join();
+  // No client can write any more: take the last checkpoint if asked, close the log (fsynced).
+  int save = shutdown_save_.load();
+  if (save < 0) save = !config.SavePoints().empty();
+  persistence_->Stop(save == 1 && !recovery_failed_);
   loops_.clear();
   uv_loop_close(&loop_);
+  if (recovery_failed_) return 1;
   LogWarning("runnel is now ready to exit, bye bye...");
   return 0;
 }

@@ -8,11 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "commands/context.h"
 #include "engine/keyspace.h"
+#include "server/persistence.h"
 
 namespace runnel::server {
 
@@ -38,13 +40,20 @@ class Server : public commands::ServerApi {
   // commands::ServerApi
   void ForEachSession(const std::function<void(const commands::Session&)>& fn) override;
   bool KillClient(uint64_t id) override;
-  void RequestShutdown() override;
+  void RequestShutdown(int save) override;
   int ConnectedClients() override;
   int BlockedClients() override { return blocked_.load(); }
   void BlockedChanged(int delta) { blocked_.fetch_add(delta); }
   void DeliverUnblocked(int thread, uint64_t client_id,
-                        std::shared_ptr<commands::BlockedClient> waiter,
-                        std::string reply) override;
+                        std::shared_ptr<commands::BlockedClient> waiter, std::string reply,
+                        uint64_t lsn) override;
+  bool Save(std::string* error) override;
+  bool BackgroundSave() override;
+  bool SaveInProgress() override;
+  int64_t LastSaveTime() override;
+  bool Reload(std::string* error) override;
+  std::string PersistenceInfo() override;
+  void InjectWalFault(const std::string& what, int err) override { Persistence::SetFault(what, err); }
   int UnblockClient(uint64_t id, bool with_error) override;
   uint64_t TotalConnections() override { return total_connections_.load(); }
   uint64_t RejectedConnections() override { return rejected_connections_.load(); }
@@ -62,8 +71,17 @@ class Server : public commands::ServerApi {
   static void OnTimer(uv_timer_t* handle);
   void AcceptAll(int listen_fd);
   void BeginShutdown();
+  // Loads the data on a thread of its own while clients get -LOADING; stops the server if the
+  // data cannot be loaded.
+  void StartRecovery();
 
   std::unique_ptr<engine::Keyspace> keyspace_;
+  std::unique_ptr<Persistence> persistence_;
+  std::thread recovery_;
+  std::atomic<int> shutdown_save_{-1};
+  std::atomic<bool> recovery_failed_{false};
+  std::mutex notify_mu_;  // the log's durability callback vs. loops shutting down
+  bool loops_alive_ = true;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   uv_loop_t loop_;
   std::vector<std::unique_ptr<uv_poll_t>> listeners_;

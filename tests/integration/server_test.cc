@@ -281,7 +281,7 @@ TEST_CASE("server: CONFIG GET save and appendonly, as redis-benchmark asks") {
   REQUIRE(save.size() == 2);
   CHECK(save[0] == "save");
   CHECK(save[1].type == Reply::Type::kString);
-  CHECK(c.Run({"CONFIG", "GET", "appendonly"}).Dump() == "[appendonly, no]");
+  CHECK(c.Run({"CONFIG", "GET", "appendonly"}).Dump() == "[appendonly, yes]");
 }
 
 TEST_CASE("server: CONFIG SET") {
@@ -296,7 +296,8 @@ TEST_CASE("server: CONFIG SET") {
   CHECK(c.Run({"CONFIG", "GET", "loglevel"}).Dump() == "[loglevel, warning]");
   CHECK(c.Run({"CONFIG", "SET", "loglevel", "notice", "hz", "20"}) == "OK");
   CHECK(c.Run({"CONFIG", "GET", "loglevel", "hz"}).Dump() == "[loglevel, notice, hz, 20]");
-  CHECK(c.Run({"CONFIG", "SET", "appendonly", "no"}) == "OK");
+  CHECK(c.Run({"CONFIG", "SET", "appendfsync", "always"}) == "OK");
+  CHECK(c.Run({"CONFIG", "GET", "appendfsync"}).Dump() == "[appendfsync, always]");
 
   CHECK(c.Run({"CONFIG", "SET", "foo", "bar"})
             .IsError("ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
@@ -312,10 +313,11 @@ TEST_CASE("server: CONFIG SET") {
   CHECK(c.Run({"CONFIG", "SET", "loglevel", "loud"})
             .IsError("ERR CONFIG SET failed (possibly related to argument 'loglevel') - "
                      "argument(s) must be one of the following: debug, verbose, notice, warning"));
-  // runnel has no persistence yet, so appendonly yes is refused.
-  CHECK(c.Run({"CONFIG", "SET", "appendonly", "yes"})
-            .IsErrorPrefix("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "));
-  CHECK(c.Run({"CONFIG", "GET", "appendonly"}).Dump() == "[appendonly, no]");
+  // The log is switched on or off at start-up only.
+  CHECK(c.Run({"CONFIG", "SET", "appendonly", "no"})
+            .IsError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - can't "
+                     "set immutable config"));
+  CHECK(c.Run({"CONFIG", "GET", "appendonly"}).Dump() == "[appendonly, yes]");
   CHECK(c.Run({"CONFIG", "SET", "maxclients"})
             .IsError("ERR wrong number of arguments for 'config|set' command"));
   CHECK(c.Run({"CONFIG", "GET", "maxclients"}).Dump() == "[maxclients, 60]");

@@ -832,8 +832,7 @@ TEST_CASE("strings: LCS agrees with a reference on random strings") {
 // Keys of other types
 // ---------------------------------------------------------------------------------------------
 
-// Skipped until the first non-string type (streams) lands.
-TEST_CASE("strings: reads and updates of a key of another type are WRONGTYPE" * doctest::skip()) {
+TEST_CASE("strings: reads and updates of a key of another type are WRONGTYPE") {
   Client c;
   REQUIRE_MESSAGE(MakeNonString(c, "obj"), "no non-string type (hash, stream, list, ...) yet");
   CHECK(Do(c, {"SET", "s", "abc"}) == "OK");
@@ -872,8 +871,7 @@ TEST_CASE("strings: reads and updates of a key of another type are WRONGTYPE" * 
   CHECK(Do(c, {"LCS", "obj", "s", "LEN", "IDX"}) == kLcsType);
 }
 
-// Skipped until the first non-string type (streams) lands.
-TEST_CASE("strings: errors that come before the type check" * doctest::skip()) {
+TEST_CASE("strings: errors that come before the type check") {
   Client c;
   REQUIRE_MESSAGE(MakeNonString(c, "obj"), "no non-string type (hash, stream, list, ...) yet");
   CHECK(Do(c, {"SET", "obj", "v", "GET", "EX", "abc"}) == kNotInt);
@@ -888,8 +886,7 @@ TEST_CASE("strings: errors that come before the type check" * doctest::skip()) {
   CHECK(Do(c, {"GET", "obj"}) == kWrongType);
 }
 
-// Skipped until the first non-string type (streams) lands.
-TEST_CASE("strings: writes that replace or respect a key of another type" * doctest::skip()) {
+TEST_CASE("strings: writes that replace or respect a key of another type") {
   Client c;
   REQUIRE_MESSAGE(MakeNonString(c, "obj"), "no non-string type (hash, stream, list, ...) yet");
   CHECK(Do(c, {"SETNX", "obj", "v"}) == ":0");
@@ -916,8 +913,7 @@ TEST_CASE("strings: writes that replace or respect a key of another type" * doct
   }
 }
 
-// Skipped until the first non-string type (streams) lands.
-TEST_CASE("strings: a key of another type counts as a keyspace hit" * doctest::skip()) {
+TEST_CASE("strings: a key of another type counts as a keyspace hit") {
   Client c;
   REQUIRE_MESSAGE(MakeNonString(c, "obj"), "no non-string type (hash, stream, list, ...) yet");
   CHECK(Do(c, {"SET", "s", "v"}) == "OK");

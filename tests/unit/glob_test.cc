@@ -1,6 +1,6 @@
 // Tests for GlobMatch. The expectations in the tables were checked against Redis 7.0 (a client
 // PSUBSCRIBEd to the pattern, PUBLISH to the subject), quirks included.
-#include "engine/glob.h"
+#include "common/glob.h"
 
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace runnel::engine {
+namespace runnel {
 namespace {
 
 struct Case {
@@ -230,4 +230,4 @@ TEST_CASE("glob: pathological patterns finish quickly") {
 }
 
 }  // namespace
-}  // namespace runnel::engine
+}  // namespace runnel

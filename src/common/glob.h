@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-namespace runnel::engine {
+namespace runnel {
 
 bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false);
 
-}  // namespace runnel::engine
+}  // namespace runnel

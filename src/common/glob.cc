@@ -5,12 +5,12 @@
 // When the text after a later star fails to match, letting an earlier star absorb more bytes
 // can only move that later star's starting point to the right, which cannot help. The loop is
 // therefore O(pattern * subject) at worst, where naive recursion is exponential in the stars.
-#include "engine/glob.h"
+#include "common/glob.h"
 
 #include <cstddef>
 #include <utility>
 
-namespace runnel::engine {
+namespace runnel {
 
 namespace {
 
@@ -125,4 +125,4 @@ bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase) {
   return p == plen;
 }
 
-}  // namespace runnel::engine
+}  // namespace runnel

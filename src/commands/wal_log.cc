@@ -1,0 +1,208 @@
+#include "commands/wal_log.h"
+
+#include <algorithm>
+
+#include "commands/dispatch.h"
+#include "commands/table.h"
+#include "common/log.h"
+#include "engine/keyspace.h"
+#include "persist/command_codec.h"
+#include "persist/log_format.h"
+#include "persist/wal.h"
+
+namespace runnel::commands {
+
+namespace {
+
+persist::Wal* g_wal = nullptr;
+
+using Command = std::vector<std::string>;
+
+Command ToCommand(std::span<const std::string_view> argv) {
+  return Command(argv.begin(), argv.end());
+}
+
+// The distinct shards of a command's keys.
+std::vector<int> ShardsOf(const CommandSpec& spec, std::span<const std::string_view> argv) {
+  std::vector<int> positions;
+  spec.KeyPositions(argv, &positions);
+  std::vector<int> shards;
+  for (int p : positions) shards.push_back(engine::Keyspace::ShardOf(argv[p]));
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  return shards;
+}
+
+const CommandSpec* SpecOf(std::span<const std::string_view> argv) {
+  const CommandSpec* spec = Commands().Find(argv[0]);
+  if (spec != nullptr && !spec->subcommands.empty() && argv.size() > 1)
+    spec = Commands().FindSub(*spec, argv[1]);
+  return spec;
+}
+
+// Adds `argv` to `out`, split into one command per shard when its keys span several shards and
+// are independent of each other (DEL k1 k2, MSET k1 v1 k2 v2).
+void AddSplit(std::span<const std::string_view> argv, std::vector<Command>* out) {
+  const CommandSpec* spec = SpecOf(argv);
+  if (spec == nullptr) return;
+  std::vector<int> shards = ShardsOf(*spec, argv);
+  if (shards.size() <= 1) {
+    out->push_back(ToCommand(argv));
+    return;
+  }
+  if (!spec->is(kKeysIndependent) || spec->key_finder != nullptr || spec->keys.step < 1) {
+    // A handler that touches dependent keys in several shards must give per-shard effects.
+    LogWarning("WAL: '{}' touched keys in {} shards without per-shard effects", spec->name,
+               shards.size());
+    out->push_back(ToCommand(argv));
+    return;
+  }
+  int first = spec->keys.first, step = spec->keys.step;
+  for (int shard : shards) {
+    Command part(argv.begin(), argv.begin() + first);
+    for (size_t i = static_cast<size_t>(first); i + step <= argv.size(); i += step) {
+      if (engine::Keyspace::ShardOf(argv[i]) != shard) continue;
+      part.insert(part.end(), argv.begin() + i, argv.begin() + i + step);
+    }
+    out->push_back(std::move(part));
+  }
+}
+
+uint64_t Append(persist::Wal* wal, int db, int64_t now_ms, const std::vector<Command>& cmds) {
+  thread_local std::string payload;
+  payload.clear();
+  persist::EncodeCommands(db, now_ms, cmds, &payload);
+  return wal->Append(persist::kCommands, payload);
+}
+
+}  // namespace
+
+void SetWal(persist::Wal* wal) { g_wal = wal; }
+persist::Wal* GetWal() { return g_wal; }
+
+uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<const int> shards) {
+  persist::Wal* wal = g_wal;
+  engine::Changes& changes = ctx.changes();
+  if (wal == nullptr || (changes.dirty == 0 && changes.expired.empty())) return 0;
+  int db = ctx.session().db.load(std::memory_order_relaxed);
+  uint64_t lsn;
+  if (changes.expired.empty() && ctx.effects().empty() && shards.size() <= 1) {
+    // The common case (SET, INCR, XADD with an ID): the arguments as they came, no copies.
+    thread_local std::string payload;
+    payload.clear();
+    persist::EncodeCommands(db, ctx.now_ms(), ctx.args(), &payload);
+    lsn = wal->Append(persist::kCommands, payload);
+  } else {
+    std::vector<Command> cmds;
+    int current = db;
+    for (auto& [expired_db, key] : changes.expired) {
+      if (expired_db != current) {
+        cmds.push_back({"SELECT", std::to_string(expired_db)});
+        current = expired_db;
+      }
+      cmds.push_back({"DEL", key});
+    }
+    if (current != db) cmds.push_back({"SELECT", std::to_string(db)});
+    if (!ctx.effects().empty()) {
+      for (const Command& e : ctx.effects()) {
+        std::vector<std::string_view> argv(e.begin(), e.end());
+        AddSplit(argv, &cmds);
+      }
+    } else if (changes.dirty > 0) {
+      AddSplit(ctx.args(), &cmds);
+    }
+    lsn = Append(wal, db, ctx.now_ms(), cmds);
+  }
+  for (int s : shards) {
+    engine::Shard& shard = ctx.keyspace().shard(s);
+    shard.last_lsn = std::max(shard.last_lsn, lsn);
+  }
+  return lsn;
+}
+
+void LogFlush(CommandContext& ctx, int db) {
+  persist::Wal* wal = g_wal;
+  if (wal == nullptr || ctx.replaying()) return;
+  std::string payload;
+  uint64_t lsn;
+  if (db < 0) {
+    lsn = wal->Append(persist::kFlushAll, payload);
+  } else {
+    persist::EncodeFlushDb(db, &payload);
+    lsn = wal->Append(persist::kFlushDb, payload);
+  }
+  for (int s = 0; s < engine::Keyspace::kShards; ++s) ctx.keyspace().shard(s).last_lsn = lsn;
+}
+
+void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, int64_t now_ms) {
+  persist::Wal* wal = g_wal;
+  if (wal == nullptr) return;
+  std::string_view argv[] = {"DEL", key};
+  thread_local std::string payload;
+  payload.clear();
+  persist::EncodeCommands(db, now_ms, std::span<const std::string_view>(argv), &payload);
+  uint64_t lsn = wal->Append(persist::kCommands, payload);
+  engine::Shard& s = ks.shard(shard);
+  s.last_lsn = std::max(s.last_lsn, lsn);
+}
+
+bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, uint64_t lsn,
+                  uint8_t type, std::string_view payload, const std::vector<uint64_t>& shard_lsn,
+                  std::string* error) {
+  if (type == persist::kFlushAll || type == persist::kFlushDb) {
+    int db = -1;
+    if (type == persist::kFlushDb && !persist::DecodeFlushDb(payload, &db)) {
+      *error = "malformed FLUSHDB record";
+      return false;
+    }
+    for (int s = 0; s < engine::Keyspace::kShards; ++s) {
+      if (shard_lsn[s] >= lsn) continue;
+      engine::Shard& shard = ks.shard(s);
+      for (int d = 0; d < shard.databases(); ++d)
+        if (engine::Table* t = shard.find_table(d); t != nullptr && (db < 0 || d == db)) t->Clear();
+      shard.last_lsn = std::max(shard.last_lsn, lsn);
+    }
+    return true;
+  }
+  if (type != persist::kCommands) {
+    *error = "unknown record type " + std::to_string(type);
+    return false;
+  }
+  int db;
+  int64_t time_ms;
+  std::vector<Command> cmds;
+  if (!persist::DecodeCommands(payload, &db, &time_ms, &cmds)) {
+    *error = "malformed command record";
+    return false;
+  }
+  Session session;
+  session.db.store(db);
+  session.authenticated = true;
+  resp::OutBuffer discard;
+  resp::ReplyWriter out(&discard, 2);
+  for (const Command& cmd : cmds) {
+    if (cmd.empty()) continue;
+    std::vector<std::string_view> argv(cmd.begin(), cmd.end());
+    const CommandSpec* spec = SpecOf(argv);
+    if (spec == nullptr) {
+      *error = "unknown command '" + cmd[0] + "' in the log";
+      return false;
+    }
+    std::vector<int> shards = ShardsOf(*spec, argv);
+    bool needed = shards.empty();
+    for (int s : shards) needed = needed || shard_lsn[s] < lsn;
+    if (!needed) continue;
+    CommandContext ctx(argv, &out, &session, &ks, &server, &stats);
+    ctx.set_replay(time_ms);
+    Execute(ctx);
+    if (ctx.failed()) {
+      std::string reply = discard.ToString();
+      LogWarning("WAL replay: LSN {} '{}' failed: {}", lsn, cmd[0], reply);
+    }
+    discard.Clear();
+    for (int s : shards) ks.shard(s).last_lsn = std::max(ks.shard(s).last_lsn, lsn);
+  }
+  return true;
+}
+
+}  // namespace runnel::commands

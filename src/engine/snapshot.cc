@@ -1,0 +1,138 @@
+// Serializing a shard's tables for checkpoints and loading them back.
+#include "engine/snapshot.h"
+
+#include <array>
+#include <atomic>
+
+#include "engine/object.h"
+#include "persist/coding.h"
+
+namespace runnel::engine {
+
+namespace {
+
+using persist::EncodeFixed64;
+using persist::GetFixed64;
+using persist::GetLengthPrefixed;
+using persist::GetVarint;
+using persist::PutFixed64;
+using persist::PutLengthPrefixed;
+using persist::PutVarint;
+
+// Smallest entry: type, expiry, key length, value length (1 byte each).
+constexpr size_t kMinEntryBytes = 4;
+
+std::array<std::atomic<ObjectLoader>, 256> loaders{};
+
+void PutEntry(Entry* e, int64_t expire_at, std::string* out) {
+  out->push_back(static_cast<char>(e->type));
+  PutVarint(out, static_cast<uint64_t>(expire_at));
+  PutLengthPrefixed(out, e->key());
+  if (e->type == ValueType::kString) {
+    PutLengthPrefixed(out, e->str());
+    return;
+  }
+  // The object's length is known only once it is written: reserve it, then fill it in.
+  const size_t len_at = out->size();
+  PutFixed64(out, 0);
+  e->object()->Serialize(out);
+  EncodeFixed64(out->data() + len_at, out->size() - len_at - 8);
+}
+
+// Reads one entry and links it into `t`; on failure returns why.
+const char* LoadEntry(std::string_view* in, Table* t) {
+  if (in->empty()) return "truncated entry";
+  const auto type = static_cast<ValueType>(static_cast<uint8_t>((*in)[0]));
+  in->remove_prefix(1);
+  uint64_t expire_at;
+  std::string_view key, value;
+  if (!GetVarint(in, &expire_at)) return "bad expiry";
+  if (!GetLengthPrefixed(in, &key)) return "bad key length";
+  Entry* e;
+  if (type == ValueType::kString) {
+    if (!GetLengthPrefixed(in, &value)) return "bad string length";
+    e = Entry::NewString(key, value);
+  } else {
+    uint64_t len;
+    if (!GetFixed64(in, &len) || len > in->size()) return "bad value length";
+    value = in->substr(0, len);
+    in->remove_prefix(len);
+    ObjectLoader load = FindObjectLoader(type);
+    if (load == nullptr) return "unknown value type";
+    Object* obj = load(value);
+    if (obj == nullptr) return "malformed value";
+    e = Entry::NewObject(key, type, obj);
+  }
+  if (t->dict().Find(key) != nullptr) {
+    Entry::Free(e);
+    return "key appears twice";
+  }
+  e->atime = Keyspace::LruClock();
+  t->dict().Insert(e);
+  t->SetExpireAt(e, static_cast<int64_t>(expire_at));
+  return nullptr;
+}
+
+}  // namespace
+
+void RegisterObjectLoader(ValueType type, ObjectLoader fn) {
+  loaders[static_cast<uint8_t>(type)].store(fn, std::memory_order_release);
+}
+
+ObjectLoader FindObjectLoader(ValueType type) {
+  return loaders[static_cast<uint8_t>(type)].load(std::memory_order_acquire);
+}
+
+void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out) {
+  if (t.size() == 0) return;
+  const size_t start = out->size();
+  PutVarint(out, static_cast<uint64_t>(db));
+  const size_t count_at = out->size();
+  PutFixed64(out, 0);
+  uint64_t count = 0;
+  uint64_t cursor = 0;
+  do {
+    cursor = t.dict().Scan(cursor, [&](Entry* e) {
+      const int64_t at = t.ExpireAt(e);
+      if (at != 0 && at <= now_ms) return;  // expired: as good as deleted
+      PutEntry(e, at, out);
+      ++count;
+    });
+  } while (cursor != 0);
+  if (count == 0) {
+    out->resize(start);
+    return;
+  }
+  EncodeFixed64(out->data() + count_at, count);
+}
+
+bool LoadSnapshot(std::string_view data, Shard* shard, std::string* err) {
+  std::string_view in = data;
+  auto fail = [&](const char* why) {
+    *err = "snapshot: offset " + std::to_string(data.size() - in.size()) + ": " + why;
+    return false;
+  };
+  while (!in.empty()) {
+    const std::string_view chunk = in;  // errors in the chunk header name its start
+    uint64_t db, count;
+    if (!GetVarint(&in, &db) || db >= static_cast<uint64_t>(shard->databases())) {
+      in = chunk;
+      return fail("bad database index");
+    }
+    if (!GetFixed64(&in, &count) || count > in.size() / kMinEntryBytes) {
+      in = chunk;
+      return fail("bad key count");
+    }
+    Table& t = shard->table(static_cast<int>(db));
+    for (uint64_t i = 0; i < count; ++i) {
+      const std::string_view before = in;
+      if (const char* why = LoadEntry(&in, &t)) {
+        in = before;  // report the offset where the bad entry starts
+        return fail(why);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace runnel::engine

@@ -1,0 +1,38 @@
+// The serialized form of a shard's keys, as stored in checkpoints: one chunk per database
+// table, each holding the table's live keys with their type, expiry and value.
+//
+//   chunk:  db (varint) | count (fixed64) | count x entry
+//   entry:  type (u8) | expire_at ms (varint, 0 = none) | key (varint length + bytes) | value
+//   value:  string: varint length + bytes; other types: fixed64 length + Object::Serialize
+//
+// Non-string types register a loader that rebuilds their Object from its Serialize bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/entry.h"
+#include "engine/keyspace.h"
+
+namespace runnel::engine {
+
+// Rebuilds an object from the bytes its Serialize wrote; nullptr if they are malformed.
+using ObjectLoader = Object* (*)(std::string_view);
+// Registers the loader of a non-string type. Call it during start-up, before any load (from an
+// explicit init function: a static initializer in a static library may never be linked in).
+void RegisterObjectLoader(ValueType type, ObjectLoader fn);
+// The registered loader of a type, or nullptr.
+ObjectLoader FindObjectLoader(ValueType type);
+
+// Appends the keys of `t` (database `db` of one shard) that are live at now_ms. The caller holds
+// the shard's lock. An empty table appends nothing.
+void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out);
+
+// Puts the keys of one shard's serialized chunks into `shard` (single-threaded, at start-up).
+// False, with *err naming the byte offset, on malformed data, a database the shard does not
+// have, a type with no loader, or a key that appears twice. Keys keep their expiry even if it
+// has passed (lazy and active expiry remove them, as for any key).
+bool LoadSnapshot(std::string_view data, Shard* shard, std::string* err);
+
+}  // namespace runnel::engine

@@ -1,0 +1,31 @@
+// Thin wrappers over the POSIX calls the log and checkpoints need, returning errno values or a
+// Status that names the path, instead of throwing or logging.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "persist/status.h"
+
+namespace runnel::persist {
+
+std::string JoinPath(const std::string& dir, const std::string& name);
+// "No space left on device" for ENOSPC.
+std::string ErrnoText(int err);
+
+// Writes all n bytes (retrying short writes and EINTR); returns 0 or the errno.
+int WriteAll(int fd, const char* data, size_t n);
+// Creates `path` and any missing parents.
+Status MakeDirs(const std::string& path);
+// Makes a directory's entries (created, renamed files) durable.
+Status SyncDir(const std::string& path);
+// The same, returning 0 or the errno.
+int FsyncDir(const std::string& path);
+Status ReadWholeFile(const std::string& path, std::string* out);
+// Writes `path` through `path`.tmp: write, fsync, rename, fsync the directory.
+Status WriteFileDurably(const std::string& dir, const std::string& name, const std::string& data);
+// Size of a file, or -1 if it cannot be stat'ed.
+int64_t FileSize(const std::string& path);
+
+}  // namespace runnel::persist

@@ -1,0 +1,417 @@
+// The log writer: framing under the appenders' mutex, and the writer thread's drain, fsync,
+// segment roll and failure recovery.
+#include "persist/wal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "persist/coding.h"
+#include "persist/crc32c.h"
+#include "persist/file_util.h"
+#include "persist/segment.h"
+
+namespace runnel::persist {
+
+namespace {
+
+constexpr auto kEverySecInterval = std::chrono::seconds(1);
+// How long an idle writer sleeps when no timer is due; appends wake it earlier.
+constexpr auto kIdleWait = std::chrono::seconds(10);
+
+void FrameRecord(Lsn lsn, uint8_t type, std::string_view payload, std::string* out) {
+  char header[kRecordHeaderSize];
+  EncodeFixed32(header + kLengthOffset, static_cast<uint32_t>(payload.size()));
+  EncodeFixed64(header + kLsnOffset, lsn);
+  header[kTypeOffset] = static_cast<char>(type);
+  uint32_t crc = Crc32c(0, header + kLsnOffset, kRecordHeaderSize - kLsnOffset);
+  crc = Crc32c(crc, payload.data(), payload.size());
+  EncodeFixed32(header + kCrcOffset, MaskCrc(crc));
+  out->append(header, kRecordHeaderSize);
+  out->append(payload);
+}
+
+}  // namespace
+
+bool ParseFsyncPolicy(std::string_view name, FsyncPolicy* out) {
+  if (EqualsIgnoreCase(name, "always")) {
+    *out = FsyncPolicy::kAlways;
+  } else if (EqualsIgnoreCase(name, "everysec")) {
+    *out = FsyncPolicy::kEverySec;
+  } else if (EqualsIgnoreCase(name, "no")) {
+    *out = FsyncPolicy::kNo;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "?";
+}
+
+Wal::Wal(std::string wal_dir, Lsn next_lsn, const WalOptions& opts)
+    : wal_dir_(std::move(wal_dir)),
+      opts_(opts),
+      next_lsn_(next_lsn),
+      taken_lsn_(next_lsn - 1),
+      segment_first_(next_lsn),
+      last_sync_(Clock::now()),
+      last_lsn_(next_lsn - 1),
+      written_lsn_(next_lsn - 1),
+      synced_lsn_(next_lsn - 1),
+      durable_lsn_(next_lsn - 1),
+      policy_(opts.fsync) {}
+
+std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOptions& opts,
+                               std::string* error) {
+  if (next_lsn == 0) next_lsn = 1;  // LSN 0 means "nothing", never a record
+  const std::string wal_dir = JoinPath(dir, kWalDirName);
+  Status s = MakeDirs(wal_dir);
+  std::vector<SegmentFile> segments;
+  if (s.ok()) s = ListSegments(wal_dir, &segments);
+  if (!s.ok()) {
+    *error = s.message();
+    return nullptr;
+  }
+  std::unique_ptr<Wal> wal(new Wal(wal_dir, next_lsn, opts));
+  for (const SegmentFile& seg : segments) {
+    if (seg.first_lsn == next_lsn && seg.size == 0) continue;  // replaced below
+    if (seg.first_lsn >= next_lsn) {
+      *error = "wal: " + seg.path + " holds records from LSN " + std::to_string(seg.first_lsn) +
+               " but the log is to continue at LSN " + std::to_string(next_lsn);
+      return nullptr;
+    }
+    wal->segments_[seg.first_lsn] = seg.size;
+  }
+  // Rewrites that did not finish (a crash, or still failing at shutdown) leave *.log.tmp files.
+  std::error_code ec;
+  for (const auto& ent : std::filesystem::directory_iterator(wal_dir, ec)) {
+    const std::string name = ent.path().filename().string();
+    if (name.ends_with(std::string(kSegmentSuffix) + ".tmp")) ::unlink(ent.path().c_str());
+  }
+  const std::string path = JoinPath(wal_dir, SegmentFileName(next_lsn));
+  ::unlink(path.c_str());  // empty, if it exists (checked above)
+  wal->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (wal->fd_ < 0) {
+    *error = "wal: cannot create " + path + ": " + ErrnoText(errno);
+    return nullptr;
+  }
+  s = SyncDir(wal_dir);
+  if (!s.ok()) {
+    *error = "wal: " + s.message();
+    return nullptr;
+  }
+  wal->segments_[next_lsn] = 0;
+  wal->writer_ = std::thread([w = wal.get()] { w->Run(); });
+  return wal;
+}
+
+Wal::~Wal() { Close(); }
+
+Lsn Wal::Append(uint8_t type, std::string_view payload) {
+  if (payload.size() > kMaxRecordPayload) return 0;
+  bool wake;
+  Lsn lsn;
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return 0;
+    lsn = next_lsn_++;
+    FrameRecord(lsn, type, payload, &pending_);
+    last_lsn_.store(lsn, std::memory_order_release);
+    // Only the first append after the writer went to sleep pays for a wake-up.
+    wake = writer_waiting_;
+    writer_waiting_ = false;
+  }
+  if (wake) cv_.notify_one();
+  return lsn;
+}
+
+void Wal::OnDurable(std::function<void(Lsn)> fn) {
+  std::lock_guard lock(durable_mu_);
+  on_durable_ = std::move(fn);
+}
+
+bool Wal::WaitDurable(Lsn lsn, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(durable_mu_);
+  return durable_cv_.wait_for(lock, timeout, [&] { return durable_lsn() >= lsn; });
+}
+
+bool Wal::SyncUpTo(Lsn lsn, std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(mu_);
+    if (lsn > next_lsn_ - 1) lsn = next_lsn_ - 1;
+    if (lsn > sync_requested_) sync_requested_ = lsn;
+    wake_ = true;
+  }
+  cv_.notify_one();
+  std::unique_lock lock(durable_mu_);
+  return durable_cv_.wait_for(lock, timeout, [&] { return synced_lsn() >= lsn; });
+}
+
+void Wal::SetFsyncPolicy(FsyncPolicy policy) {
+  policy_.store(policy, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;  // switching to kAlways fsyncs what is only written so far
+  }
+  cv_.notify_one();
+}
+
+std::string Wal::last_error() const {
+  std::lock_guard lock(error_mu_);
+  return last_error_;
+}
+
+size_t Wal::total_bytes() const {
+  std::lock_guard lock(segments_mu_);
+  size_t total = 0;
+  for (const auto& [first, size] : segments_) total += size;
+  return total;
+}
+
+size_t Wal::buffered_bytes() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+uint64_t Wal::segment_count() const {
+  std::lock_guard lock(segments_mu_);
+  return segments_.size();
+}
+
+void Wal::RemoveSegmentsBelow(Lsn lsn) {
+  std::lock_guard lock(segments_mu_);
+  // A segment's records end where the next segment begins (a later one supersedes any
+  // overlap), so it is all below `lsn` when its successor starts at or below `lsn`.
+  for (auto it = segments_.begin(); it != segments_.end();) {
+    auto next = std::next(it);
+    if (next == segments_.end() || next->first > lsn) break;
+    ::unlink(JoinPath(wal_dir_, SegmentFileName(it->first)).c_str());
+    it = segments_.erase(it);
+  }
+}
+
+void Wal::SetSegmentSize(Lsn first, uint64_t size) {
+  std::lock_guard lock(segments_mu_);
+  segments_[first] = size;
+}
+
+void Wal::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer thread
+// ---------------------------------------------------------------------------------------------
+
+void Wal::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    const auto deadline = NextDeadline();
+    writer_waiting_ = true;
+    cv_.wait_until(lock, deadline, [&] {
+      return stop_ || wake_ || (!pending_.empty() && healthy()) || Clock::now() >= deadline;
+    });
+    writer_waiting_ = false;
+    wake_ = false;
+    const bool stopping = stop_;
+    sync_wanted_ = sync_requested_;
+    if (!pending_.empty()) {
+      if (unsynced_.empty()) {
+        unsynced_.swap(pending_);  // the common case: no copy, and the buffers alternate
+      } else {
+        unsynced_.append(pending_);
+        pending_.clear();
+      }
+      taken_lsn_ = next_lsn_ - 1;
+    }
+    lock.unlock();
+    Drain(stopping);
+    lock.lock();
+    if (stopping) break;
+  }
+  if (!healthy()) {
+    LogWarning("WAL: closed with records after LSN {} not durable: {}", durable_lsn(),
+               last_error());
+  }
+}
+
+Wal::Clock::time_point Wal::NextDeadline() const {
+  if (!healthy()) return next_retry_;
+  if (written_lsn() > synced_lsn() && policy_.load() == FsyncPolicy::kEverySec)
+    return last_sync_ + kEverySecInterval;
+  return Clock::now() + kIdleWait;
+}
+
+void Wal::Drain(bool stopping) {
+  const auto now = Clock::now();
+  if (!healthy()) {
+    if (!stopping && now < next_retry_) return;
+    if (!Rewrite()) return;
+  } else if (written_bytes_ < unsynced_.size() && !WriteOut()) {
+    return;
+  }
+  const FsyncPolicy policy = policy_.load(std::memory_order_relaxed);
+  const bool full = segment_bytes_ >= opts_.segment_size;
+  const bool due = policy == FsyncPolicy::kAlways || sync_wanted_ > synced_lsn() ||
+                   (policy == FsyncPolicy::kEverySec && now - last_sync_ >= kEverySecInterval);
+  if (written_lsn() > synced_lsn() && (stopping || full || due) && !Sync()) return;
+  Publish();
+  if (full && !stopping) Roll();
+}
+
+bool Wal::WriteOut() {
+  const size_t n = unsynced_.size() - written_bytes_;
+  int err = Fault(WalIo::kWrite);
+  if (err == 0) err = WriteAll(fd_, unsynced_.data() + written_bytes_, n);
+  if (err != 0) {
+    Fail("Write error", err);
+    return false;
+  }
+  written_bytes_ += n;
+  segment_bytes_ += n;
+  SetSegmentSize(segment_first_, segment_bytes_);
+  written_lsn_.store(taken_lsn_, std::memory_order_release);
+  return true;
+}
+
+bool Wal::Sync() {
+  int err = Fault(WalIo::kSync);
+  // fdatasync: the size change of an append is flushed with the data; mtime is not needed.
+  if (err == 0 && ::fdatasync(fd_) != 0) err = errno;
+  if (err != 0) {
+    Fail("Fsync error", err);
+    return false;
+  }
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
+  last_sync_ = Clock::now();
+  assert(written_lsn() == taken_lsn_);
+  synced_lsn_.store(taken_lsn_, std::memory_order_release);
+  unsynced_.clear();
+  written_bytes_ = 0;
+  return true;
+}
+
+// Starts the next segment once the current one is full and fsynced.
+bool Wal::Roll() {
+  const Lsn first = synced_lsn() + 1;
+  const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
+  int err = Fault(WalIo::kCreate);
+  int fd = -1;
+  if (err == 0) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) err = errno;
+  }
+  if (err == 0) err = FsyncDir(wal_dir_);
+  if (err != 0) {
+    if (fd >= 0) ::close(fd);
+    Fail("Write error", err);  // the retry (Rewrite) starts this segment instead
+    return false;
+  }
+  ::close(fd_);
+  fd_ = fd;
+  segment_first_ = first;
+  segment_bytes_ = 0;
+  SetSegmentSize(first, 0);
+  return true;
+}
+
+// Recovery after a failed write or fsync: the current file is abandoned, and every record not
+// known to be fsynced goes to a new segment starting at the first of them, built under a
+// temporary name and renamed into place once fsynced. If that name is the current segment's
+// (all of its records were unsynced), the rename replaces it whole; otherwise the old segment
+// keeps its fsynced prefix and readers stop reading it where the new one begins.
+bool Wal::Rewrite() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  const Lsn first = synced_lsn() + 1;
+  const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
+  const std::string tmp = path + ".tmp";
+  const char* what = "Write error";
+  int err = Fault(WalIo::kCreate);
+  int fd = -1;
+  if (err == 0) {
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) err = errno;
+  }
+  if (err == 0) err = Fault(WalIo::kWrite);
+  if (err == 0) err = WriteAll(fd, unsynced_.data(), unsynced_.size());
+  if (err == 0) {
+    what = "Fsync error";
+    err = Fault(WalIo::kSync);
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
+  }
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err == 0) err = FsyncDir(wal_dir_);
+  if (err != 0) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    Fail(what, err);
+    return false;
+  }
+  fd_ = fd;
+  segment_first_ = first;
+  segment_bytes_ = unsynced_.size();
+  SetSegmentSize(first, segment_bytes_);
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
+  last_sync_ = Clock::now();
+  written_lsn_.store(taken_lsn_, std::memory_order_release);
+  synced_lsn_.store(taken_lsn_, std::memory_order_release);
+  unsynced_.clear();
+  written_bytes_ = 0;
+  // Healthy before durable advances: whoever sees its record durable may write again.
+  healthy_.store(true, std::memory_order_release);
+  LogNotice("WAL: writing works again ({} rewritten)", SegmentFileName(first));
+  Publish();
+  return true;
+}
+
+void Wal::Fail(const char* what, int err) {
+  std::string msg = std::string(what) + ": " + ErrnoText(err);
+  if (healthy()) LogWarning("WAL: {}; writes are refused until the log can be written", msg);
+  {
+    std::lock_guard lock(error_mu_);
+    last_error_ = std::move(msg);
+  }
+  next_retry_ = Clock::now() + opts_.retry_interval;
+  healthy_.store(false, std::memory_order_release);
+}
+
+void Wal::Publish() {
+  const bool always = policy_.load(std::memory_order_relaxed) == FsyncPolicy::kAlways;
+  const Lsn target = always ? synced_lsn() : written_lsn();
+  std::lock_guard lock(durable_mu_);
+  if (target > durable_lsn()) {
+    durable_lsn_.store(target, std::memory_order_release);
+    if (on_durable_) on_durable_(target);
+  }
+  // Also wakes SyncUpTo callers, whose condition is the synced position.
+  durable_cv_.notify_all();
+}
+
+}  // namespace runnel::persist

@@ -1,0 +1,164 @@
+// The write-ahead log's writer. Command threads Append records (framed into a memory buffer
+// under a short mutex, never waiting for the disk); one writer thread drains the buffer with
+// write(2) and fsyncs according to the policy, so with `always` one fsync covers every record
+// appended while the previous one ran (group commit).
+//
+// Positions: every record gets the next LSN. written_lsn() is what the kernel has; durable_lsn()
+// is what the policy counts as safe (fsynced for kAlways; written for kEverySec and kNo).
+//
+// Failures: a failed write or fsync makes the log unhealthy (the server then refuses writes).
+// Records not yet fsynced stay in memory; every retry_interval the writer starts a fresh segment
+// at the first unsynced LSN, writes them all there and fsyncs it. A file whose fsync failed is
+// never fsynced again, because the kernel may already have dropped its dirty pages.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "persist/log_format.h"
+
+namespace runnel::persist {
+
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+
+// "always", "everysec", "no" (Redis's appendfsync values, case-insensitive).
+bool ParseFsyncPolicy(std::string_view name, FsyncPolicy* out);
+const char* FsyncPolicyName(FsyncPolicy policy);
+
+// The system calls the writer makes, for fault injection.
+enum class WalIo { kWrite, kSync, kCreate };
+
+struct WalOptions {
+  uint64_t segment_size = kDefaultSegmentSize;
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  // How long the writer waits before trying again after a failed write or fsync.
+  std::chrono::milliseconds retry_interval{1000};
+  // Test hook, consulted before each write, fsync and segment creation of the writer thread: a
+  // non-zero result is taken as that call's errno and the call is not made. It may also sleep.
+  std::function<int(WalIo)> inject_fault;
+};
+
+class Wal {
+ public:
+  // Creates dir/wal/ if needed and starts a NEW segment named by next_lsn (an empty leftover
+  // of that name is replaced). Fails if a segment at or after next_lsn holds records: the
+  // caller must have read the log to its end first.
+  static std::unique_ptr<Wal> Open(const std::string& dir, Lsn next_lsn, const WalOptions& opts,
+                                   std::string* error);
+  ~Wal();
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Assigns the next LSN and buffers the framed record; returns the LSN. Thread-safe; never
+  // waits for I/O. Returns 0 (nothing logged) after Close() or for a payload larger than
+  // kMaxRecordPayload.
+  Lsn Append(uint8_t type, std::string_view payload);
+
+  Lsn last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }  // last assigned
+  Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
+  Lsn durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
+  // Called on the writer thread each time durable_lsn() advances, with the new value. Must be
+  // cheap and must not block or call back into the Wal.
+  void OnDurable(std::function<void(Lsn)> fn);
+  // Blocks until durable_lsn() >= lsn or the timeout passes; true if it got there.
+  bool WaitDurable(Lsn lsn, std::chrono::milliseconds timeout);
+  // Asks the writer to fsync up to `lsn` whatever the policy, and waits for it (false on
+  // timeout or while unhealthy). A checkpoint tagged with LSN n calls SyncUpTo(n) before its
+  // manifest is committed, so the log never ends before a checkpoint's position.
+  bool SyncUpTo(Lsn lsn, std::chrono::milliseconds timeout);
+  Lsn synced_lsn() const { return synced_lsn_.load(std::memory_order_acquire); }
+
+  void SetFsyncPolicy(FsyncPolicy policy);
+  FsyncPolicy fsync_policy() const { return policy_.load(std::memory_order_relaxed); }
+
+  bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+  // The failure that made the log unhealthy ("Write error: No space left on device"); the
+  // last one seen if it is healthy again, empty if none ever happened.
+  std::string last_error() const;
+
+  // Bytes of all segments on disk, and of records appended but not yet written.
+  size_t total_bytes() const;
+  size_t buffered_bytes() const;
+  uint64_t fsync_count() const { return fsync_count_.load(std::memory_order_relaxed); }
+  uint64_t segment_count() const;
+
+  // Deletes every segment whose records all have LSNs below `lsn` (never the current one).
+  void RemoveSegmentsBelow(Lsn lsn);
+
+  // Writes and fsyncs everything appended, then stops the writer. Later Appends return 0.
+  void Close();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Wal(std::string wal_dir, Lsn next_lsn, const WalOptions& opts);
+
+  // Writer thread.
+  void Run();
+  void Drain(bool stopping);
+  bool WriteOut();
+  bool Sync();
+  bool Roll();
+  bool Rewrite();
+  void Fail(const char* what, int err);
+  void Publish();
+  int Fault(WalIo io) const { return opts_.inject_fault ? opts_.inject_fault(io) : 0; }
+  Clock::time_point NextDeadline() const;
+  void SetSegmentSize(Lsn first, uint64_t size);
+
+  const std::string wal_dir_;
+  const WalOptions opts_;
+
+  // Shared with appenders, under mu_.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_;  // framed records not yet taken by the writer
+  Lsn next_lsn_;
+  bool writer_waiting_ = false;
+  Lsn sync_requested_ = 0;  // SyncUpTo: fsync up to here whatever the policy
+  bool wake_ = false;
+  bool stop_ = false;
+  bool closed_ = false;
+
+  // Writer thread only. The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
+  // written_bytes_ of them already in the current segment.
+  int fd_ = -1;
+  Lsn sync_wanted_ = 0;  // sync_requested_ as of the last drain
+  std::string unsynced_;
+  size_t written_bytes_ = 0;
+  Lsn taken_lsn_;
+  Lsn segment_first_;
+  uint64_t segment_bytes_ = 0;
+  Clock::time_point last_sync_;
+  Clock::time_point next_retry_;
+
+  std::atomic<Lsn> last_lsn_;
+  std::atomic<Lsn> written_lsn_;
+  std::atomic<Lsn> synced_lsn_;
+  std::atomic<Lsn> durable_lsn_;
+  std::atomic<bool> healthy_{true};
+  std::atomic<FsyncPolicy> policy_;
+  std::atomic<uint64_t> fsync_count_{0};
+
+  mutable std::mutex error_mu_;
+  std::string last_error_;
+
+  std::mutex durable_mu_;  // guards on_durable_, pairs with durable_cv_ (durable and synced)
+  std::condition_variable durable_cv_;
+  std::function<void(Lsn)> on_durable_;
+
+  mutable std::mutex segments_mu_;
+  std::map<Lsn, uint64_t> segments_;  // first LSN -> bytes on disk
+
+  std::thread writer_;
+};
+
+}  // namespace runnel::persist

@@ -1,0 +1,347 @@
+#include "server/persistence.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "commands/context.h"
+#include "commands/table.h"
+#include "commands/wal_log.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/snapshot.h"
+#include "engine/stream.h"
+#include "persist/checkpoint.h"
+#include "persist/log_format.h"
+#include "persist/wal.h"
+#include "persist/wal_reader.h"
+
+namespace runnel::server {
+
+namespace {
+
+persist::FsyncPolicy PolicyFromConfig() {
+  switch (GlobalConfig().appendfsync.load()) {
+    case 0: return persist::FsyncPolicy::kAlways;
+    case 1: return persist::FsyncPolicy::kEverySec;
+    default: return persist::FsyncPolicy::kNo;
+  }
+}
+
+std::atomic<int> g_fault_write{0};
+std::atomic<int> g_fault_sync{0};
+
+int InjectedFault(persist::WalIo io) {
+  return io == persist::WalIo::kSync ? g_fault_sync.load() : g_fault_write.load();
+}
+
+const char* PolicyName(persist::FsyncPolicy p) {
+  switch (p) {
+    case persist::FsyncPolicy::kAlways: return "always";
+    case persist::FsyncPolicy::kEverySec: return "everysec";
+    default: return "no";
+  }
+}
+
+}  // namespace
+
+Persistence::Persistence(engine::Keyspace* ks, commands::ServerApi* server)
+    : ks_(ks), server_(server),
+      stats_(std::make_unique<commands::ThreadStats>(commands::Commands().size())) {
+  // Checkpoints hold objects in their own serialized forms; each type brings its loader.
+  engine::RegisterObjectLoader(engine::ValueType::kStream, [](std::string_view d) -> engine::Object* {
+    return engine::Stream::Deserialize(d).release();
+  });
+  last_save_time_ = NowMs() / 1000;
+  GlobalConfig().OnChange([this](std::string_view name) {
+    if (name == "appendfsync" && wal_) wal_->SetFsyncPolicy(PolicyFromConfig());
+  });
+}
+
+Persistence::~Persistence() { Stop(false); }
+
+void Persistence::SetFault(const std::string& what, int err) {
+  if (what == "write" || what == "all") g_fault_write = err;
+  if (what == "fsync" || what == "all") g_fault_sync = err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+// ---------------------------------------------------------------------------------------------
+
+bool Persistence::LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error) {
+  std::unique_ptr<persist::CheckpointReader> reader;
+  persist::Status st = persist::CheckpointReader::Open(".", &reader);
+  if (!st.ok()) {
+    *error = st.message();
+    return false;
+  }
+  if (reader == nullptr || reader->shard_count() == 0) return true;  // nothing saved yet
+  if (reader->shard_count() != engine::Keyspace::kShards) {
+    *error = "checkpoint has " + std::to_string(reader->shard_count()) + " shards, expected " +
+             std::to_string(engine::Keyspace::kShards);
+    return false;
+  }
+  next_checkpoint_id_ = reader->id() + 1;
+  // Shards are independent: load them on two threads.
+  std::atomic<int> next{0};
+  std::mutex err_mu;
+  std::string first_error;
+  auto work = [&] {
+    std::string raw, err;
+    for (int i = next++; i < engine::Keyspace::kShards; i = next++) {
+      persist::Status s = reader->ReadShard(i, &raw);
+      if (s.ok() && !engine::LoadSnapshot(raw, &ks_->shard(i), &err))
+        s = persist::Status::Corruption("checkpoint shard " + std::to_string(i) + ": " + err);
+      if (!s.ok()) {
+        std::lock_guard lock(err_mu);
+        if (first_error.empty()) first_error = s.message();
+        return;
+      }
+      (*shard_lsn)[i] = reader->shard_lsn(i);
+      ks_->shard(i).last_lsn = reader->shard_lsn(i);
+    }
+  };
+  std::thread helper(work);
+  work();
+  helper.join();
+  if (!first_error.empty()) {
+    *error = first_error;
+    return false;
+  }
+  checkpoint_lsn_ = *std::min_element(shard_lsn->begin(), shard_lsn->end());
+  return true;
+}
+
+bool Persistence::ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* next_lsn,
+                            std::string* error) {
+  uint64_t from = *std::min_element(shard_lsn.begin(), shard_lsn.end());
+  persist::WalReader::Options options;
+  options.allow_truncate = GlobalConfig().wal_allow_truncate.load();
+  std::unique_ptr<persist::WalReader> reader;
+  persist::Status st = persist::WalReader::Open(".", from, options, &reader);
+  if (!st.ok()) {
+    *error = st.message();
+    return false;
+  }
+  uint64_t total = std::max<uint64_t>(1, reader->total_bytes());
+  int64_t start = MonotonicUs(), last_report = start;
+  uint64_t records = 0;
+  persist::Record rec;
+  while (reader->Next(&rec)) {
+    if (!commands::ReplayRecord(*ks_, *server_, *stats_, rec.lsn, rec.type, rec.payload,
+                                shard_lsn, error)) {
+      *error = "log record at LSN " + std::to_string(rec.lsn) + ": " + *error;
+      return false;
+    }
+    ++records;
+    int64_t now = MonotonicUs();
+    if (now - last_report > 1000000) {
+      double done = static_cast<double>(reader->bytes_read()) / static_cast<double>(total);
+      double secs = static_cast<double>(now - start) / 1e6;
+      LogNotice("Loading the log: {:.1f}% done, {:.0f} records/s, {:.0f}s left", done * 100,
+                static_cast<double>(records) / secs, done > 0 ? secs / done - secs : 0.0);
+      last_report = now;
+    }
+  }
+  if (!reader->status().ok()) {
+    *error = reader->status().message();
+    return false;
+  }
+  for (const std::string& w : reader->warnings()) LogWarning("{}", w);
+  *next_lsn = std::max(*next_lsn, reader->next_lsn());
+  LogNotice("Log replayed: {} records in {:.3f}s", records,
+            static_cast<double>(MonotonicUs() - start) / 1e6);
+  return true;
+}
+
+bool Persistence::Recover(std::string* error) {
+  int64_t start = MonotonicUs();
+  std::vector<uint64_t> shard_lsn(engine::Keyspace::kShards, 0);
+  if (!LoadCheckpoint(&shard_lsn, error)) return false;
+  // LSNs never go back, even past records a checkpoint has and the log lost (everysec).
+  uint64_t next = *std::max_element(shard_lsn.begin(), shard_lsn.end()) + 1;
+  if (!ReplayLog(shard_lsn, &next, error)) return false;
+  LogNotice("DB loaded from disk: {:.3f} seconds", static_cast<double>(MonotonicUs() - start) / 1e6);
+  if (!GlobalConfig().appendonly.load()) return true;
+  persist::WalOptions options;
+  options.segment_size = static_cast<uint64_t>(GlobalConfig().wal_segment_size.load());
+  options.fsync = PolicyFromConfig();
+  options.inject_fault = InjectedFault;
+  wal_ = persist::Wal::Open(".", next, options, error);
+  if (wal_ == nullptr) return false;
+  commands::SetWal(wal_.get());
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints
+// ---------------------------------------------------------------------------------------------
+
+bool Persistence::Checkpoint(std::string* error, bool all_locked) {
+  std::lock_guard guard(checkpoint_mu_);
+  in_progress_ = true;
+  int64_t start = MonotonicUs();
+  int64_t longest_pause = 0;
+  std::unique_ptr<persist::CheckpointWriter> writer =
+      persist::CheckpointWriter::Begin(".", next_checkpoint_id_, error);
+  bool ok = writer != nullptr;
+  uint64_t min_lsn = UINT64_MAX;
+  std::string raw;
+  for (int i = 0; ok && i < engine::Keyspace::kShards; ++i) {
+    engine::Shard& shard = ks_->shard(i);
+    raw.clear();
+    uint64_t lsn;
+    {
+      int64_t t0 = MonotonicUs();
+      std::unique_lock lock(shard.mutex(), std::defer_lock);
+      if (!all_locked) lock.lock();
+      // Every record that touched this shard was appended under its lock, so with the lock
+      // held the shard reflects every record up to the log's last LSN, touched or not.
+      lsn = wal_ ? wal_->last_lsn() : shard.last_lsn;
+      int64_t now = NowMs();
+      for (int db = 0; db < shard.databases(); ++db)
+        if (engine::Table* t = shard.find_table(db)) engine::SerializeTable(db, *t, now, &raw);
+      longest_pause = std::max(longest_pause, MonotonicUs() - t0);
+    }
+    min_lsn = std::min(min_lsn, lsn);
+    ok = writer->AddShard(i, lsn, raw, error);
+  }
+  // The log must hold everything the checkpoint has before the checkpoint replaces it: after a
+  // power loss a checkpoint ahead of its log would leave a gap in the LSNs.
+  if (ok && wal_ && !wal_->SyncUpTo(writer->max_lsn(), std::chrono::seconds(30))) {
+    *error = "the log could not be synced: " + wal_->last_error();
+    ok = false;
+  }
+  ok = ok && writer->Commit(error);
+  if (ok) {
+    ++next_checkpoint_id_;
+    checkpoint_lsn_ = min_lsn;
+    // Every record up to the lowest shard LSN is in the checkpoint of every shard. Without a
+    // log (appendonly no), segments left by an earlier run are older than this checkpoint.
+    if (wal_) {
+      wal_->RemoveSegmentsBelow(min_lsn + 1);
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(persist::kWalDirName, ec);
+    }
+    last_save_time_ = NowMs() / 1000;
+    last_duration_ms_ = (MonotonicUs() - start) / 1000;
+    longest_pause_us_ = longest_pause;
+    LogNotice("Checkpoint done in {} ms (longest shard pause {} us)", last_duration_ms_.load(),
+              longest_pause);
+  } else {
+    LogWarning("Checkpoint failed: {}", *error);
+  }
+  last_ok_ = ok;
+  in_progress_ = false;
+  return ok;
+}
+
+bool Persistence::Reload(std::string* error) {
+  ks_->LockAll();
+  bool ok = Checkpoint(error, true);
+  if (ok) {
+    for (int i = 0; i < engine::Keyspace::kShards; ++i) {
+      engine::Shard& shard = ks_->shard(i);
+      for (int db = 0; db < shard.databases(); ++db)
+        if (engine::Table* t = shard.find_table(db)) t->Clear();
+    }
+    std::vector<uint64_t> shard_lsn(engine::Keyspace::kShards, 0);
+    ok = LoadCheckpoint(&shard_lsn, error);
+  }
+  ks_->UnlockAll();
+  return ok;
+}
+
+bool Persistence::RequestCheckpoint() {
+  if (in_progress_) return false;
+  {
+    std::lock_guard lock(mu_);
+    if (requested_) return false;
+    requested_ = true;
+  }
+  cv_.notify_all();
+  return true;
+}
+
+// A checkpoint is due after checkpoint-interval seconds (if anything changed), when the log
+// passes wal-max-size, or when a save point's (seconds, changes) pair is reached.
+bool Persistence::Due() {
+  uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
+  uint64_t changes = last_lsn > checkpoint_lsn_ ? last_lsn - checkpoint_lsn_ : 0;
+  if (changes == 0) return false;
+  int64_t age = NowMs() / 1000 - last_save_time_;
+  Config& config = GlobalConfig();
+  int64_t interval = config.checkpoint_interval.load();
+  if (interval > 0 && age >= interval) return true;
+  if (wal_ && static_cast<int64_t>(wal_->total_bytes()) > config.wal_max_size.load()) return true;
+  for (auto [secs, min_changes] : config.SavePoints())
+    if (age >= secs && static_cast<int64_t>(changes) >= min_changes) return true;
+  return false;
+}
+
+void Persistence::Run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || requested_; });
+    if (stop_) break;
+    bool run = requested_ || Due();
+    requested_ = false;
+    if (!run) continue;
+    lock.unlock();
+    std::string error;
+    Checkpoint(&error);
+    lock.lock();
+  }
+}
+
+void Persistence::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Persistence::Stop(bool save) {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (save) {
+    std::string error;
+    Checkpoint(&error);
+  }
+  if (wal_) {
+    commands::SetWal(nullptr);
+    wal_->Close();
+  }
+}
+
+std::string Persistence::Info() {
+  auto field = [](std::string& out, std::string_view name, const std::string& v) {
+    out.append(name).append(":").append(v).append("\r\n");
+  };
+  std::string out;
+  uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
+  field(out, "rdb_changes_since_last_save",
+        std::to_string(last_lsn > checkpoint_lsn_ ? last_lsn - checkpoint_lsn_ : 0));
+  field(out, "rdb_bgsave_in_progress", in_progress_ ? "1" : "0");
+  field(out, "rdb_last_save_time", std::to_string(last_save_time_.load()));
+  field(out, "rdb_last_bgsave_status", last_ok_ ? "ok" : "err");
+  field(out, "rdb_last_bgsave_time_sec", std::to_string(last_duration_ms_.load() / 1000));
+  field(out, "aof_enabled", wal_ ? "1" : "0");
+  field(out, "aof_rewrite_in_progress", in_progress_ ? "1" : "0");
+  field(out, "aof_rewrite_scheduled", "0");
+  field(out, "aof_last_bgrewrite_status", last_ok_ ? "ok" : "err");
+  field(out, "aof_last_write_status", !wal_ || wal_->healthy() ? "ok" : "err");
+  if (wal_ && !wal_->healthy()) field(out, "aof_last_write_error", wal_->last_error());
+  field(out, "wal_fsync_policy", wal_ ? PolicyName(PolicyFromConfig()) : "off");
+  field(out, "wal_last_lsn", std::to_string(last_lsn));
+  field(out, "wal_durable_lsn", std::to_string(wal_ ? wal_->durable_lsn() : 0));
+  field(out, "wal_size_bytes", std::to_string(wal_ ? wal_->total_bytes() : 0));
+  field(out, "checkpoint_lsn", std::to_string(checkpoint_lsn_.load()));
+  field(out, "checkpoint_last_duration_ms", std::to_string(last_duration_ms_.load()));
+  field(out, "checkpoint_longest_pause_us", std::to_string(longest_pause_us_.load()));
+  return out;
+}
+
+}  // namespace runnel::server

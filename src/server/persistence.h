@@ -1,0 +1,87 @@
+// Persistence as the server runs it: recovery at start-up (checkpoint, then the log), the log
+// that every write goes to, and checkpoints (periodic, when the log grows past wal-max-size,
+// after the save points' changes, and on SAVE/BGSAVE/BGREWRITEAOF/SHUTDOWN).
+//
+// A checkpoint serializes one shard at a time under that shard's lock, tagged with the LSN of
+// the last record that changed it; segments every shard's checkpoint covers are then deleted.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/keyspace.h"
+
+namespace runnel::commands {
+class ServerApi;
+struct ThreadStats;
+}  // namespace runnel::commands
+
+namespace runnel::persist {
+class Wal;
+}
+
+namespace runnel::server {
+
+class Persistence {
+ public:
+  Persistence(engine::Keyspace* ks, commands::ServerApi* server);
+  ~Persistence();
+
+  // Loads the last checkpoint and replays the log after it, then opens the log for appending
+  // (when appendonly is on). Called once, before writes are admitted.
+  bool Recover(std::string* error);
+  // Starts the background thread that takes checkpoints when they are due.
+  void Start();
+  // Stops the thread, takes a final checkpoint if `save`, and closes the log (fsynced).
+  void Stop(bool save);
+
+  // Takes a checkpoint now on the calling thread. `all_locked`: the caller holds every shard's
+  // lock (DEBUG RELOAD).
+  bool Checkpoint(std::string* error, bool all_locked = false);
+  // Asks the background thread for a checkpoint; false if one is already running.
+  bool RequestCheckpoint();
+  // DEBUG RELOAD: checkpoint and load it back, with every shard locked.
+  bool Reload(std::string* error);
+
+  // DEBUG WAL-FAULT: make the log's writes ("write"), fsyncs ("fsync") or both ("all") fail
+  // with `err` (ENOSPC, EIO) until cleared with err 0. For tests of the disk-error paths.
+  static void SetFault(const std::string& what, int err);
+
+  bool checkpoint_in_progress() const { return in_progress_.load(); }
+  int64_t last_save_time() const { return last_save_time_.load(); }
+  // The "# Persistence" section of INFO.
+  std::string Info();
+  persist::Wal* wal() const { return wal_.get(); }
+
+ private:
+  bool LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error);
+  // Replays records after each shard's checkpoint; raises *next_lsn past the last one read.
+  bool ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* next_lsn, std::string* error);
+  void Run();
+  bool Due();
+
+  engine::Keyspace* ks_;
+  commands::ServerApi* server_;
+  std::unique_ptr<persist::Wal> wal_;
+  std::unique_ptr<commands::ThreadStats> stats_;  // for commands replayed at start-up
+  std::mutex checkpoint_mu_;  // one checkpoint at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool requested_ = false;
+  std::thread thread_;
+  std::atomic<bool> in_progress_{false};
+  std::atomic<int64_t> last_save_time_{0};  // seconds
+  std::atomic<int64_t> last_duration_ms_{0};
+  std::atomic<int64_t> longest_pause_us_{0};
+  std::atomic<uint64_t> checkpoint_lsn_{0};  // lowest shard LSN of the last checkpoint
+  std::atomic<bool> last_ok_{true};
+  uint64_t next_checkpoint_id_ = 1;
+};
+
+}  // namespace runnel::server

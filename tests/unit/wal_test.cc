@@ -1,0 +1,868 @@
+// Tests of the log: CRC-32C, the command payload codec, the writer (threads, segments, group
+// commit, disk errors through the fault hook) and the reader, with one case per kind of damage,
+// each building the damaged bytes by hand.
+#include "persist/wal.h"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "persist/coding.h"
+#include "persist/command_codec.h"
+#include "persist/crc32c.h"
+#include "persist/log_format.h"
+#include "persist/segment.h"
+#include "persist/wal_reader.h"
+
+using namespace runnel::persist;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "runnel-wal-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string wal() const { return path_ + "/wal"; }
+  std::string segment(Lsn first) const { return wal() + "/" + SegmentFileName(first); }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+// One record framed by hand from the format's constants, independently of the writer.
+std::string Frame(Lsn lsn, uint8_t type, const std::string& payload) {
+  std::string body;
+  PutFixed64(&body, lsn);
+  body.push_back(static_cast<char>(type));
+  body += payload;
+  std::string rec;
+  PutFixed32(&rec, static_cast<uint32_t>(payload.size()));
+  PutFixed32(&rec, MaskCrc(Crc32c(0, body.data(), body.size())));
+  return rec + body;
+}
+
+std::string Payload(Lsn lsn) {
+  return "payload-" + std::to_string(lsn) + std::string(lsn % 7, 'x');
+}
+
+// A segment holding records first..last, built by hand; *offsets gets where each one starts.
+std::string Segment(Lsn first, Lsn last, std::vector<size_t>* offsets = nullptr) {
+  std::string s;
+  for (Lsn l = first; l <= last; ++l) {
+    if (offsets) offsets->push_back(s.size());
+    s += Frame(l, kCommands, Payload(l));
+  }
+  return s;
+}
+
+struct ReadResult {
+  std::vector<Record> records;
+  Status status;
+  std::vector<std::string> warnings;
+  WalStats stats;
+  Lsn next_lsn = 0;
+};
+
+ReadResult ReadAll(const std::string& dir, WalReaderOptions opts = {}) {
+  std::unique_ptr<WalReader> reader;
+  ReadResult out;
+  out.status = WalReader::Open(dir, opts, &reader);
+  REQUIRE(out.status.ok());
+  Record r;
+  while (reader->Next(&r)) out.records.push_back(r);
+  out.status = reader->status();
+  out.warnings = reader->warnings();
+  out.stats = reader->stats();
+  out.next_lsn = reader->next_lsn();
+  return out;
+}
+
+// Checks that the records are exactly first..last with the hand-built payloads.
+void CheckRange(const std::vector<Record>& records, Lsn first, Lsn last) {
+  REQUIRE(records.size() == last - first + 1);
+  for (Lsn l = first; l <= last; ++l) {
+    CHECK(records[l - first].lsn == l);
+    CHECK(records[l - first].payload == Payload(l));
+  }
+}
+
+std::unique_ptr<Wal> OpenWal(const std::string& dir, Lsn next, WalOptions opts = {}) {
+  std::string err;
+  auto wal = Wal::Open(dir, next, opts, &err);
+  INFO(err);
+  REQUIRE(wal != nullptr);
+  return wal;
+}
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// CRC-32C
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("crc32c: known vectors") {
+  CHECK(Crc32c(0, "123456789", 9) == 0xE3069283u);
+  CHECK(Crc32cPortable(0, "123456789", 9) == 0xE3069283u);
+  // RFC 3720 (iSCSI) B.4 test vectors.
+  std::string zeros(32, '\0'), ones(32, '\xff'), ascending(32, '\0'), descending(32, '\0');
+  for (int i = 0; i < 32; ++i) {
+    ascending[i] = static_cast<char>(i);
+    descending[i] = static_cast<char>(31 - i);
+  }
+  CHECK(Crc32c(0, zeros.data(), 32) == 0x8A9136AAu);
+  CHECK(Crc32c(0, ones.data(), 32) == 0x62A8AB43u);
+  CHECK(Crc32c(0, ascending.data(), 32) == 0x46DD794Eu);
+  CHECK(Crc32c(0, descending.data(), 32) == 0x113FDB5Cu);
+  CHECK(Crc32c(0, "", 0) == 0u);
+}
+
+TEST_CASE("crc32c: extending equals checksumming the concatenation") {
+  const std::string s = "hello, write-ahead log";
+  for (size_t split = 0; split <= s.size(); ++split)
+    CHECK(Crc32c(Crc32c(0, s.data(), split), s.data() + split, s.size() - split) ==
+          Crc32c(0, s.data(), s.size()));
+}
+
+TEST_CASE("crc32c: hardware and table implementations agree at every length and alignment") {
+  std::mt19937 rng(42);
+  std::string buf(300, '\0');
+  for (char& c : buf) c = static_cast<char>(rng());
+  for (size_t start = 0; start < 9; ++start)
+    for (size_t len = 0; start + len <= buf.size(); len += 7)
+      CHECK(Crc32c(7, buf.data() + start, len) == Crc32cPortable(7, buf.data() + start, len));
+  MESSAGE("crc32c hardware: " << Crc32cHardware());
+}
+
+TEST_CASE("crc32c: masking changes the value and round-trips") {
+  const uint32_t crc = Crc32c(0, "foo", 3);
+  CHECK(MaskCrc(crc) != crc);
+  CHECK(MaskCrc(MaskCrc(crc)) != crc);
+  CHECK(UnmaskCrc(MaskCrc(crc)) == crc);
+  CHECK(UnmaskCrc(UnmaskCrc(MaskCrc(MaskCrc(crc)))) == crc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command payloads
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("wal: command payloads round-trip") {
+  std::vector<std::vector<std::string>> cmds = {
+      {"SET", "k", "v", "PXAT", "1700000000000"},
+      {"XADD", "s", "1-1", "f", std::string("bin\0ary", 7)},
+      {"DEL"},
+      {std::string(300, 'z')},
+  };
+  std::string out;
+  EncodeCommands(3, cmds, &out);
+  int db = -1;
+  std::vector<std::vector<std::string>> back;
+  REQUIRE(DecodeCommands(out, &db, &back));
+  CHECK(db == 3);
+  CHECK(back == cmds);
+
+  // The slice overloads write the same bytes.
+  std::vector<std::string_view> argv(cmds[0].begin(), cmds[0].end());
+  std::string one, one_ref;
+  EncodeCommands(3, std::span<const std::string_view>(argv), &one);
+  EncodeCommands(3, std::vector<std::vector<std::string>>{cmds[0]}, &one_ref);
+  CHECK(one == one_ref);
+  std::vector<std::vector<std::string_view>> views;
+  for (const auto& c : cmds) views.emplace_back(c.begin(), c.end());
+  std::string many;
+  EncodeCommands(3, std::span<const std::vector<std::string_view>>(views), &many);
+  CHECK(many == out);
+
+  std::string flush;
+  EncodeFlushDb(15, &flush);
+  CHECK(DecodeFlushDb(flush, &db));
+  CHECK(db == 15);
+  CHECK_FALSE(DecodeFlushDb(flush + "x", &db));
+}
+
+TEST_CASE("wal: malformed command payloads are rejected") {
+  std::string good;
+  EncodeCommands(0, {{"SET", "key", "value"}, {"INCR", "n"}}, &good);
+  int db;
+  std::vector<std::vector<std::string>> cmds;
+  // Every strict prefix is truncated somewhere; one byte more is trailing garbage.
+  for (size_t n = 0; n < good.size(); ++n)
+    CHECK_FALSE(DecodeCommands(good.substr(0, n), &db, &cmds));
+  CHECK_FALSE(DecodeCommands(good + '\0', &db, &cmds));
+  // Counts and lengths that promise more than there is must not be trusted.
+  std::string lie;
+  PutVarint(&lie, 0);
+  PutVarint(&lie, 1ull << 40);  // commands
+  CHECK_FALSE(DecodeCommands(lie, &db, &cmds));
+  lie.clear();
+  PutVarint(&lie, 0);
+  PutVarint(&lie, 1);
+  PutVarint(&lie, 1);
+  PutVarint(&lie, UINT64_MAX);  // argument length
+  CHECK_FALSE(DecodeCommands(lie, &db, &cmds));
+  lie.clear();
+  PutVarint(&lie, 1ull << 33);  // db beyond int
+  PutVarint(&lie, 0);
+  CHECK_FALSE(DecodeCommands(lie, &db, &cmds));
+  // An 11-byte varint is malformed.
+  CHECK_FALSE(DecodeCommands(std::string(11, '\x80') + '\x01', &db, &cmds));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer and reader
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("wal: many threads append concurrently; the file has every record once, in order") {
+  TempDir dir;
+  auto wal = OpenWal(dir.path(), 1);
+  constexpr int kThreads = 8, kPerThread = 2000;
+  std::vector<std::vector<Lsn>> lsns(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        lsns[t].push_back(wal->Append(kCommands, std::to_string(t) + ":" + std::to_string(i)));
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wal->last_lsn() == kThreads * kPerThread);
+  wal->Close();
+  CHECK(wal->durable_lsn() == kThreads * kPerThread);
+
+  auto got = ReadAll(dir.path());
+  REQUIRE(got.status.ok());
+  CHECK(got.warnings.empty());
+  REQUIRE(got.records.size() == kThreads * kPerThread);
+  std::vector<int> next(kThreads, 0);
+  for (size_t i = 0; i < got.records.size(); ++i) {
+    const Record& r = got.records[i];
+    CHECK(r.lsn == i + 1);
+    const int t = std::stoi(r.payload.substr(0, r.payload.find(':')));
+    const int seq = std::stoi(r.payload.substr(r.payload.find(':') + 1));
+    // Each thread's records appear in the order it appended them, under the LSN it was given.
+    CHECK(seq == next[t]++);
+    CHECK(lsns[t][seq] == r.lsn);
+  }
+  CHECK(got.next_lsn == kThreads * kPerThread + 1);
+}
+
+TEST_CASE("wal: segments roll at segment_size and are named by their first LSN") {
+  TempDir dir;
+  WalOptions opts;
+  opts.segment_size = 1024;
+  opts.fsync = FsyncPolicy::kAlways;  // one drain per record or so: rolls at many points
+  auto wal = OpenWal(dir.path(), 1, opts);
+  for (Lsn l = 1; l <= 300; ++l) {
+    wal->Append(kCommands, Payload(l));
+    if (l % 10 == 0) REQUIRE(wal->WaitDurable(l, 10s));
+  }
+  wal->Close();
+  std::vector<SegmentFile> segs;
+  REQUIRE(ListSegments(dir.wal(), &segs).ok());
+  CHECK(segs.size() > 5);
+  CHECK(wal->segment_count() == segs.size());
+  uint64_t total = 0;
+  for (const auto& seg : segs) {
+    total += seg.size;
+    // A segment is closed once it passes the limit, so it holds at most one drain beyond it.
+    const std::string data = ReadFile(seg.path);
+    if (!data.empty()) CHECK(DecodeFixed64(data.data() + kLsnOffset) == seg.first_lsn);
+  }
+  CHECK(wal->total_bytes() == total);
+  auto got = ReadAll(dir.path());
+  REQUIRE(got.status.ok());
+  CheckRange(got.records, 1, 300);
+  CHECK(got.stats.segments == segs.size());
+}
+
+TEST_CASE("wal: group commit: one fsync covers many records under concurrency") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kAlways;
+  // A slow disk: while one fsync runs, the other threads' records pile up for the next one.
+  opts.inject_fault = [](WalIo io) {
+    if (io == WalIo::kSync) std::this_thread::sleep_for(1ms);
+    return 0;
+  };
+  auto wal = OpenWal(dir.path(), 1, opts);
+  std::atomic<Lsn> seen_durable{0};
+  std::atomic<bool> went_back{false};
+  wal->OnDurable([&](Lsn lsn) {
+    if (lsn <= seen_durable.load()) went_back = true;
+    seen_durable = lsn;
+  });
+  constexpr int kThreads = 4, kPerThread = 300;
+  std::vector<std::thread> threads;
+  std::atomic<bool> early{false};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Lsn lsn = wal->Append(kCommands, "record");
+        // Nothing is durable before its fsync: durable never passes the synced position.
+        if (wal->durable_lsn() > wal->synced_lsn()) early = true;
+        if (i % 50 == 0) CHECK(wal->WaitDurable(lsn, 10s));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const Lsn last = wal->last_lsn();
+  CHECK(last == kThreads * kPerThread);
+  CHECK(wal->WaitDurable(last, 10s));
+  CHECK(wal->durable_lsn() == last);
+  CHECK(seen_durable.load() == last);
+  CHECK_FALSE(went_back.load());
+  CHECK_FALSE(early.load());
+  CHECK(wal->fsync_count() < last);
+  MESSAGE("records: " << last << ", fsyncs: " << wal->fsync_count());
+}
+
+TEST_CASE("wal: with appendfsync no nothing is fsynced until asked; durable means written") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kNo;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  for (Lsn l = 1; l <= 50; ++l) wal->Append(kCommands, Payload(l));
+  CHECK(wal->WaitDurable(50, 10s));
+  CHECK(wal->written_lsn() == 50);
+  CHECK(wal->fsync_count() == 0);
+  CHECK(wal->synced_lsn() == 0);
+  // A checkpoint needs the log fsynced up to its LSN whatever the policy.
+  CHECK(wal->SyncUpTo(30, 10s));
+  CHECK(wal->synced_lsn() >= 30);
+  CHECK(wal->fsync_count() == 1);
+}
+
+TEST_CASE("wal: everysec fsyncs in the background within about a second") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kEverySec;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  wal->Append(kCommands, "a");
+  CHECK(wal->WaitDurable(1, 10s));
+  wal->Append(kCommands, "b");
+  CHECK(WaitFor([&] { return wal->synced_lsn() == 2; }, 3s));
+}
+
+TEST_CASE("wal: SetFsyncPolicy switches to always at run time") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kNo;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  wal->Append(kCommands, "a");
+  CHECK(wal->WaitDurable(1, 10s));
+  CHECK(wal->fsync_count() == 0);
+  wal->SetFsyncPolicy(FsyncPolicy::kAlways);
+  CHECK(wal->fsync_policy() == FsyncPolicy::kAlways);
+  Lsn lsn = wal->Append(kCommands, "b");
+  CHECK(wal->WaitDurable(lsn, 10s));
+  CHECK(wal->synced_lsn() >= lsn);
+  CHECK(wal->fsync_count() >= 1);
+}
+
+TEST_CASE("wal: a reopened log continues in a new segment and reads back whole") {
+  TempDir dir;
+  auto wal = OpenWal(dir.path(), 1);
+  for (Lsn l = 1; l <= 10; ++l) wal->Append(kCommands, Payload(l));
+  wal->Close();
+  auto first = ReadAll(dir.path());
+  REQUIRE(first.status.ok());
+  CHECK(first.next_lsn == 11);
+  // The old segment holds records from 1 on: a log cannot be restarted there.
+  std::string err;
+  CHECK(Wal::Open(dir.path(), 1, {}, &err) == nullptr);
+  CHECK(err.find(SegmentFileName(1)) != std::string::npos);
+
+  wal = OpenWal(dir.path(), first.next_lsn);
+  for (Lsn l = 11; l <= 20; ++l) CHECK(wal->Append(kCommands, Payload(l)) == l);
+  wal->Close();
+  CHECK(wal->Append(kCommands, "after close") == 0);
+  CHECK(fs::exists(dir.segment(11)));
+  auto got = ReadAll(dir.path());
+  REQUIRE(got.status.ok());
+  CheckRange(got.records, 1, 20);
+  CHECK(got.stats.segments == 2);
+}
+
+TEST_CASE("wal: an empty segment left by a clean shutdown is replaced on reopen") {
+  TempDir dir;
+  OpenWal(dir.path(), 1)->Close();
+  REQUIRE(fs::exists(dir.segment(1)));
+  auto got = ReadAll(dir.path());
+  CHECK(got.records.empty());
+  CHECK(got.next_lsn == 1);
+  WriteFile(dir.segment(7) + ".tmp", "left by a rewrite that never finished");
+  auto wal = OpenWal(dir.path(), got.next_lsn);
+  CHECK_FALSE(fs::exists(dir.segment(7) + ".tmp"));
+  CHECK(wal->Append(kCommands, Payload(1)) == 1);
+  wal->Close();
+  CheckRange(ReadAll(dir.path()).records, 1, 1);
+}
+
+TEST_CASE("wal: from_lsn skips older records but still checks them") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  WriteFile(dir.segment(1), Segment(1, 20));
+  WalReaderOptions opts;
+  opts.from_lsn = 15;
+  auto got = ReadAll(dir.path(), opts);
+  REQUIRE(got.status.ok());
+  CheckRange(got.records, 16, 20);
+  CHECK(got.stats.records == 20);
+  CHECK(got.stats.first_lsn == 1);
+  CHECK(got.stats.last_lsn == 20);
+}
+
+TEST_CASE("wal: RemoveSegmentsBelow deletes only segments entirely below the LSN") {
+  TempDir dir;
+  WalOptions opts;
+  opts.segment_size = 200;
+  opts.fsync = FsyncPolicy::kAlways;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  for (Lsn l = 1; l <= 100; ++l) REQUIRE(wal->WaitDurable(wal->Append(kCommands, Payload(l)), 10s));
+  std::vector<SegmentFile> before;
+  REQUIRE(ListSegments(dir.wal(), &before).ok());
+  REQUIRE(before.size() > 3);
+  const Lsn cut = before[2].first_lsn + 1;  // inside the third segment
+  wal->RemoveSegmentsBelow(cut);
+  std::vector<SegmentFile> after;
+  REQUIRE(ListSegments(dir.wal(), &after).ok());
+  CHECK(after.size() == before.size() - 2);
+  CHECK(after[0].first_lsn == before[2].first_lsn);
+  uint64_t total = 0;
+  for (const auto& s : after) total += s.size;
+  CHECK(wal->total_bytes() == total);
+  // Even a position past everything keeps the current segment.
+  wal->RemoveSegmentsBelow(UINT64_MAX);
+  REQUIRE(ListSegments(dir.wal(), &after).ok());
+  CHECK(after.size() == 1);
+  wal->Close();
+  WalReaderOptions ropts;
+  ropts.from_lsn = after[0].first_lsn - 1;
+  auto got = ReadAll(dir.path(), ropts);
+  REQUIRE(got.status.ok());
+  CheckRange(got.records, after[0].first_lsn, 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damage
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("wal: a torn last record is truncated at every byte offset, with a warning") {
+  std::vector<size_t> offsets;
+  const std::string whole = Segment(1, 5, &offsets);
+  const size_t start = offsets.back();
+  for (size_t cut = start; cut < whole.size(); ++cut) {
+    CAPTURE(cut);
+    TempDir dir;
+    fs::create_directories(dir.wal());
+    WriteFile(dir.segment(1), whole.substr(0, cut));
+    auto got = ReadAll(dir.path());
+    CHECK(got.status.ok());
+    CheckRange(got.records, 1, 4);
+    CHECK(got.next_lsn == 5);
+    CHECK(fs::file_size(dir.segment(1)) == start);
+    if (cut == start) {
+      CHECK(got.warnings.empty());  // a clean end between records
+      continue;
+    }
+    REQUIRE(got.warnings.size() == 1);
+    CHECK(got.warnings[0].find(dir.segment(1) + " at offset " + std::to_string(start)) !=
+          std::string::npos);
+    CHECK(got.stats.torn_bytes == cut - start);
+    // Truncation is the repair: the next read is clean.
+    auto again = ReadAll(dir.path());
+    CHECK(again.warnings.empty());
+    CheckRange(again.records, 1, 4);
+  }
+}
+
+TEST_CASE("wal: a last record with a bad checksum and nothing after it is a torn tail") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  std::vector<size_t> offsets;
+  std::string data = Segment(1, 5, &offsets);
+  data[data.size() - 1] ^= 0x01;
+  WriteFile(dir.segment(1), data);
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 4);
+  REQUIRE(got.warnings.size() == 1);
+  CHECK(got.warnings[0].find("checksum mismatch") != std::string::npos);
+  CHECK(fs::file_size(dir.segment(1)) == offsets.back());
+}
+
+TEST_CASE("wal: zeros after the last record (space allocated, never written) are a torn tail") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  const std::string data = Segment(1, 3);
+  WriteFile(dir.segment(1), data + std::string(4096, '\0'));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 3);
+  CHECK(got.warnings.size() == 1);
+  CHECK(fs::file_size(dir.segment(1)) == data.size());
+}
+
+TEST_CASE("wal: read-only reading reports a torn tail without changing the file") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  const std::string data = Segment(1, 3) + std::string("\x05\x00", 2);
+  WriteFile(dir.segment(1), data);
+  WalReaderOptions opts;
+  opts.read_only = true;
+  auto got = ReadAll(dir.path(), opts);
+  CHECK(got.status.ok());
+  CHECK(got.warnings.size() == 1);
+  CHECK(got.stats.torn_bytes == 2);
+  CHECK(fs::file_size(dir.segment(1)) == data.size());
+}
+
+TEST_CASE("wal: a flipped bit in a middle record is an error naming file and offset") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  std::vector<size_t> offsets;
+  std::string data = Segment(1, 10, &offsets);
+  data[offsets[4] + kRecordHeaderSize + 2] ^= 0x10;  // in record 5's payload
+  WriteFile(dir.segment(1), data);
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.status.message().find(dir.segment(1) + " at offset " + std::to_string(offsets[4])) !=
+        std::string::npos);
+  CHECK(got.status.message().find("checksum mismatch") != std::string::npos);
+  CheckRange(got.records, 1, 4);                        // what came before the damage was yielded
+  CHECK(fs::file_size(dir.segment(1)) == data.size());  // nothing changed without permission
+}
+
+TEST_CASE("wal: with allow_truncate a damaged middle record ends the log there, kept aside") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  std::vector<size_t> offsets;
+  std::string data = Segment(1, 10, &offsets);
+  data[offsets[4] + kRecordHeaderSize + 2] ^= 0x10;
+  WriteFile(dir.segment(1), data);
+  WriteFile(dir.segment(11), Segment(11, 12));
+  WalReaderOptions opts;
+  opts.allow_truncate = true;
+  auto got = ReadAll(dir.path(), opts);
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 4);
+  REQUIRE(got.warnings.size() == 1);
+  CHECK(got.warnings[0].find("after LSN 4") != std::string::npos);
+  CHECK(got.warnings[0].find(dir.segment(11)) != std::string::npos);
+  CHECK(got.next_lsn == 5);
+  CHECK(fs::file_size(dir.segment(1)) == offsets[4]);
+  CHECK(ReadFile(dir.segment(1) + ".dropped") == data);
+  CHECK_FALSE(fs::exists(dir.segment(11)));
+  CHECK(fs::exists(dir.segment(11) + ".dropped"));
+  // The log continues cleanly where it was cut.
+  auto wal = OpenWal(dir.path(), got.next_lsn);
+  for (Lsn l = 5; l <= 7; ++l) wal->Append(kCommands, Payload(l));
+  wal->Close();
+  auto again = ReadAll(dir.path());
+  CHECK(again.status.ok());
+  CHECK(again.warnings.empty());
+  CheckRange(again.records, 1, 7);
+}
+
+TEST_CASE("wal: an impossible length in a middle record is an error") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  std::vector<size_t> offsets;
+  std::string data = Segment(1, 6, &offsets);
+  EncodeFixed32(data.data() + offsets[2], 0xfffffff0u);
+  WriteFile(dir.segment(1), data);
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.status.message().find("offset " + std::to_string(offsets[2])) != std::string::npos);
+  CheckRange(got.records, 1, 2);
+}
+
+TEST_CASE("wal: an LSN out of order is an error") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  const std::string data = Segment(1, 2) + Frame(4, kCommands, Payload(4));
+  WriteFile(dir.segment(1), data);
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.status.message().find("expected 3, found 4") != std::string::npos);
+  CHECK(got.status.message().find("offset " + std::to_string(Segment(1, 2).size())) !=
+        std::string::npos);
+  // A repeated LSN too, even as the very last record: it is intact, so it is not a torn tail.
+  WriteFile(dir.segment(1), Segment(1, 2) + Frame(2, kCommands, Payload(2)));
+  CHECK(ReadAll(dir.path()).status.IsCorruption());
+}
+
+TEST_CASE("wal: a record whose LSN differs from its segment's name is an error") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  WriteFile(dir.segment(1), Segment(1, 3));
+  WriteFile(dir.segment(4), Segment(5, 6));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.status.message().find(dir.segment(4) + " at offset 0") != std::string::npos);
+}
+
+TEST_CASE("wal: a missing segment is an error; allow_truncate stops before the gap") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  WriteFile(dir.segment(1), Segment(1, 5));
+  WriteFile(dir.segment(11), Segment(11, 15));  // 6..10 are gone
+  WriteFile(dir.segment(16), Segment(16, 20));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.status.message().find("missing") != std::string::npos);
+  CHECK(got.status.message().find(dir.segment(1)) != std::string::npos);
+  CHECK(got.status.message().find(dir.segment(11)) != std::string::npos);
+  CheckRange(got.records, 1, 5);
+
+  WalReaderOptions opts;
+  opts.allow_truncate = true;
+  got = ReadAll(dir.path(), opts);
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 5);
+  CHECK(got.warnings.size() == 1);
+  CHECK(got.next_lsn == 6);
+  CHECK(fs::exists(dir.segment(11) + ".dropped"));
+  CHECK(fs::exists(dir.segment(16) + ".dropped"));
+  CHECK(got.stats.dropped_bytes == Segment(11, 15).size() + Segment(16, 20).size());
+}
+
+TEST_CASE("wal: a missing first segment is an error unless a checkpoint covers the gap") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  WriteFile(dir.segment(6), Segment(6, 9));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CHECK(got.records.empty());
+  WalReaderOptions opts;
+  opts.from_lsn = 5;
+  got = ReadAll(dir.path(), opts);
+  CHECK(got.status.ok());
+  CheckRange(got.records, 6, 9);
+}
+
+TEST_CASE("wal: damage in a non-last segment is never taken for a torn tail") {
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  WriteFile(dir.segment(1), Segment(1, 5).substr(0, Segment(1, 5).size() - 3));
+  WriteFile(dir.segment(6), Segment(6, 8));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.IsCorruption());
+  CheckRange(got.records, 1, 4);
+}
+
+TEST_CASE("wal: a later segment supersedes the overlapping end of the one before") {
+  // What a failed fsync leaves: the old segment has records past the point where the
+  // rewritten segment begins, possibly torn.
+  TempDir dir;
+  fs::create_directories(dir.wal());
+  const std::string old_tail = Segment(1, 8);
+  WriteFile(dir.segment(1), old_tail.substr(0, old_tail.size() - 4));
+  WriteFile(dir.segment(5), Segment(5, 9));
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CHECK(got.warnings.empty());
+  CheckRange(got.records, 1, 9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk errors
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// A fault hook whose errno per call type the test sets and clears; counts the calls.
+struct Faults {
+  std::atomic<int> write{0}, sync{0}, create{0};
+  std::atomic<int> sync_once{0};  // failed once, then cleared
+  std::atomic<int> syncs{0};
+  WalOptions Options(FsyncPolicy policy) {
+    WalOptions opts;
+    opts.fsync = policy;
+    opts.retry_interval = 20ms;
+    opts.inject_fault = [this](WalIo io) {
+      switch (io) {
+        case WalIo::kWrite:
+          return write.load();
+        case WalIo::kCreate:
+          return create.load();
+        case WalIo::kSync:
+          syncs++;
+          if (int e = sync_once.exchange(0)) return e;
+          return sync.load();
+      }
+      return 0;
+    };
+    return opts;
+  }
+};
+
+void AppendRange(Wal* wal, Lsn first, Lsn last) {
+  for (Lsn l = first; l <= last; ++l) REQUIRE(wal->Append(kCommands, Payload(l)) == l);
+}
+
+void CheckWriteErrorRecovers(int err, const char* text, FsyncPolicy policy) {
+  TempDir dir;
+  Faults faults;
+  auto wal = OpenWal(dir.path(), 1, faults.Options(policy));
+  AppendRange(wal.get(), 1, 10);
+  REQUIRE(wal->WaitDurable(10, 10s));
+  CHECK(wal->healthy());
+
+  faults.write = err;
+  AppendRange(wal.get(), 11, 20);
+  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+  CHECK(wal->last_error() == std::string("Write error: ") + text);
+  CHECK(wal->durable_lsn() == 10);    // nothing after the failure is acknowledged
+  std::this_thread::sleep_for(60ms);  // a few retries, all failing
+  CHECK_FALSE(wal->healthy());
+  AppendRange(wal.get(), 21, 25);  // appends still work (the server refuses writes meanwhile)
+
+  faults.write = 0;
+  CHECK(wal->WaitDurable(25, 10s));
+  CHECK(wal->healthy());
+  AppendRange(wal.get(), 26, 30);
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CHECK(got.warnings.empty());
+  CheckRange(got.records, 1, 30);
+}
+
+}  // namespace
+
+TEST_CASE("wal: ENOSPC on write: unhealthy, then healthy again, nothing lost") {
+  CheckWriteErrorRecovers(ENOSPC, "No space left on device", FsyncPolicy::kAlways);
+  CheckWriteErrorRecovers(ENOSPC, "No space left on device", FsyncPolicy::kEverySec);
+}
+
+TEST_CASE("wal: EIO on write: unhealthy, then healthy again, nothing lost") {
+  CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kAlways);
+  CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kNo);
+}
+
+TEST_CASE("wal: a failed fsync is not retried on the same file: the records go to a new one") {
+  TempDir dir;
+  Faults faults;
+  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
+  AppendRange(wal.get(), 1, 10);
+  REQUIRE(wal->WaitDurable(10, 10s));
+
+  faults.sync = EIO;
+  AppendRange(wal.get(), 11, 20);
+  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+  CHECK(wal->last_error() == "Fsync error: Input/output error");
+  std::this_thread::sleep_for(60ms);
+  CHECK(wal->durable_lsn() == 10);  // written, but not acknowledged under `always`
+  faults.sync = 0;
+  REQUIRE(wal->WaitDurable(20, 10s));
+  CHECK(wal->healthy());
+  AppendRange(wal.get(), 21, 22);
+  wal->Close();
+
+  // Segment 1 keeps 1..20 (11..20 never known to be on disk); segment 11 has them again.
+  CHECK(fs::exists(dir.segment(1)));
+  CHECK(fs::exists(dir.segment(11)));
+  const std::string rewritten = ReadFile(dir.segment(11));
+  REQUIRE(rewritten.size() >= kRecordHeaderSize);
+  CHECK(DecodeFixed64(rewritten.data() + kLsnOffset) == 11);
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 22);
+}
+
+TEST_CASE("wal: a failed fsync of a segment's first records replaces that segment whole") {
+  TempDir dir;
+  Faults faults;
+  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
+  faults.sync_once = EIO;
+  AppendRange(wal.get(), 1, 5);
+  REQUIRE(wal->WaitDurable(5, 10s));
+  CHECK(wal->healthy());
+  CHECK(wal->last_error() == "Fsync error: Input/output error");
+  wal->Close();
+  std::vector<SegmentFile> segs;
+  REQUIRE(ListSegments(dir.wal(), &segs).ok());
+  REQUIRE(segs.size() == 1);
+  CHECK(segs[0].first_lsn == 1);
+  CHECK_FALSE(fs::exists(dir.segment(1) + ".tmp"));
+  CheckRange(ReadAll(dir.path()).records, 1, 5);
+}
+
+TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
+  TempDir dir;
+  Faults faults;
+  WalOptions opts = faults.Options(FsyncPolicy::kAlways);
+  opts.segment_size = 100;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  faults.create = ENOSPC;
+  AppendRange(wal.get(), 1, 5);  // 5 x 27 bytes: past the limit
+  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+  CHECK(wal->durable_lsn() >= 4);  // the full segment itself was fsynced
+  AppendRange(wal.get(), 6, 8);
+  faults.create = 0;
+  REQUIRE(wal->WaitDurable(8, 10s));
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 8);
+  CHECK(got.stats.segments >= 2);
+}
+
+TEST_CASE("wal: records acknowledged before repeated failures survive a crash-like reopen") {
+  TempDir dir;
+  Faults faults;
+  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
+  AppendRange(wal.get(), 1, 10);
+  REQUIRE(wal->WaitDurable(10, 10s));
+  faults.write = ENOSPC;
+  faults.sync = EIO;
+  AppendRange(wal.get(), 11, 15);
+  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+  const Lsn acknowledged = wal->durable_lsn();
+  wal->Close();  // still failing: 11..15 were never acknowledged
+  CHECK_FALSE(wal->healthy());
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  REQUIRE(got.records.size() >= acknowledged);
+  CheckRange(std::vector<Record>(got.records.begin(), got.records.begin() + acknowledged), 1,
+             acknowledged);
+}
