@@ -25,6 +25,7 @@
 #include "engine/entry.h"
 #include "common/glob.h"
 #include "engine/object.h"
+#include "engine/snapshot.h"
 #include "engine/keyspace.h"
 
 namespace runnel::commands {
@@ -191,6 +192,24 @@ void CmdType(CommandContext& ctx) {
 // Renaming, copying, moving
 // ---------------------------------------------------------------------------------------------
 
+// A value that lands on another shard than the one it came from cannot be logged as the command
+// itself: recovery replays each shard from its own checkpoint, so the log records the new key
+// as a RESTORE of the value (in the destination's database) on the destination's shard.
+void AddRestoreEffect(CommandContext& ctx, int dst_db, std::string_view dst, const Entry* e,
+                      int64_t expire_at) {
+  std::string payload;
+  engine::DumpValue(e, &payload);
+  int db = SessionDb(ctx);
+  if (dst_db != db) ctx.AddEffect({"SELECT", std::to_string(dst_db)});
+  ctx.AddEffect({"RESTORE", std::string(dst), std::to_string(expire_at), std::move(payload),
+                 "REPLACE", "ABSTTL"});
+  if (dst_db != db) ctx.AddEffect({"SELECT", std::to_string(db)});
+}
+
+bool SameShard(std::string_view a, std::string_view b) {
+  return Keyspace::ShardOf(a) == Keyspace::ShardOf(b);
+}
+
 void RenameGeneric(CommandContext& ctx, bool nx) {
   std::string_view src = ctx.arg(1);
   std::string_view dst = ctx.arg(2);
@@ -212,9 +231,14 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   int64_t expire_at;
   Entry* e = db.Unlink(src, &expire_at);
-  db.Link(Rekey(e, dst), expire_at);
+  Entry* moved = Rekey(e, dst);
+  db.Link(moved, expire_at);
   db.Touched(src);
   db.Touched(dst);
+  if (!SameShard(src, dst)) {
+    ctx.AddEffect({"DEL", std::string(src)});
+    AddRestoreEffect(ctx, SessionDb(ctx), dst, moved, expire_at);
+  }
   nx ? ctx.out().Integer(1) : ctx.out().Ok();
 }
 
@@ -264,6 +288,7 @@ void CmdCopy(CommandContext& ctx) {
   copy->atime = Keyspace::LruClock();
   to.Link(copy, from.ExpireAt(e));
   to.Touched(dst);
+  if (!SameShard(src, dst)) AddRestoreEffect(ctx, dst_db, dst, copy, from.ExpireAt(e));
   ctx.out().Integer(1);
 }
 

@@ -262,6 +262,7 @@ const CommandTable& Commands() {
     auto* t = new CommandTable();
     RegisterStrings(*t);
     RegisterKeys(*t);
+    RegisterDump(*t);
     RegisterConnection(*t);
     RegisterServer(*t);
     RegisterStreams(*t);

@@ -146,6 +146,7 @@ const CommandTable& Commands();
 // Family registration (one per family file).
 void RegisterStrings(CommandTable& t);
 void RegisterKeys(CommandTable& t);
+void RegisterDump(CommandTable& t);
 void RegisterConnection(CommandTable& t);
 void RegisterServer(CommandTable& t);
 void RegisterStreams(CommandTable& t);

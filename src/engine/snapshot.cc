@@ -6,6 +6,7 @@
 
 #include "engine/object.h"
 #include "persist/coding.h"
+#include "persist/crc32c.h"
 
 namespace runnel::engine {
 
@@ -133,6 +134,47 @@ bool LoadSnapshot(std::string_view data, Shard* shard, std::string* err) {
     }
   }
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DUMP / RESTORE
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+constexpr uint16_t kDumpVersion = 1;
+constexpr size_t kDumpTrailer = 2 + 4;
+}  // namespace
+
+void DumpValue(const Entry* e, std::string* out) {
+  const size_t start = out->size();
+  out->push_back(static_cast<char>(e->type));
+  if (e->type == ValueType::kString) {
+    out->append(e->str());
+  } else {
+    e->object()->Serialize(out);
+  }
+  out->push_back(static_cast<char>(kDumpVersion & 0xff));
+  out->push_back(static_cast<char>(kDumpVersion >> 8));
+  uint32_t crc = persist::Crc32c(0, out->data() + start, out->size() - start);
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+}
+
+Entry* RestoreValue(std::string_view key, std::string_view payload) {
+  if (payload.size() < 1 + kDumpTrailer) return nullptr;
+  const size_t body = payload.size() - 4;
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i)
+    crc |= static_cast<uint32_t>(static_cast<uint8_t>(payload[body + i])) << (8 * i);
+  if (crc != persist::Crc32c(0, payload.data(), body)) return nullptr;
+  const uint16_t version = static_cast<uint16_t>(static_cast<uint8_t>(payload[body - 2]) |
+                                                 (static_cast<uint8_t>(payload[body - 1]) << 8));
+  if (version != kDumpVersion) return nullptr;
+  const auto type = static_cast<ValueType>(static_cast<uint8_t>(payload[0]));
+  std::string_view value = payload.substr(1, body - 2 - 1);
+  if (type == ValueType::kString) return Entry::NewString(key, value);
+  ObjectLoader load = FindObjectLoader(type);
+  Object* obj = load != nullptr ? load(value) : nullptr;
+  return obj != nullptr ? Entry::NewObject(key, type, obj) : nullptr;
 }
 
 }  // namespace runnel::engine

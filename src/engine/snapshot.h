@@ -35,4 +35,12 @@ void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out);
 // has passed (lazy and active expiry remove them, as for any key).
 bool LoadSnapshot(std::string_view data, Shard* shard, std::string* err);
 
+// DUMP/RESTORE payloads: one value (type byte, then the string bytes or the object's serialized
+// form), a format version (2 bytes) and a CRC32C (4 bytes) of everything before it, so a payload
+// that comes from a client is checked before it is trusted.
+void DumpValue(const Entry* e, std::string* out);
+// A new entry named `key` holding the value of a DUMP payload; nullptr if the payload is damaged
+// or of another format.
+Entry* RestoreValue(std::string_view key, std::string_view payload);
+
 }  // namespace runnel::engine
