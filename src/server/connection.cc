@@ -284,13 +284,14 @@ bool Connection::OverOutputLimit() {
   return false;
 }
 
-// With appendfsync always, nothing a client sees may be taken back by a crash: its replies wait
-// until the log is durable past every record they depend on (DESIGN.md, "Persistence").
+// Nothing a client sees may be taken back by a crash: its replies wait until the log is durable
+// past every record they depend on (DESIGN.md, "Persistence"). Durable means fsynced with
+// appendfsync always, and handed to the kernel with everysec and no, so that a killed process
+// loses no acknowledged write under any policy (as in Redis, which writes before it replies).
 void Connection::HoldFor(uint64_t lsn) {
   if (lsn == 0 || lsn <= hold_lsn_) return;
   persist::Wal* wal = commands::GetWal();
-  if (wal == nullptr || GlobalConfig().appendfsync.load(std::memory_order_relaxed) != 0) return;
-  if (wal->durable_lsn() >= lsn) return;
+  if (wal == nullptr || wal->durable_lsn() >= lsn) return;
   hold_lsn_ = lsn;
 }
 

@@ -122,9 +122,19 @@ bool CanConnect(int port) {
   return ok;
 }
 
+// Start-up loads the data on a thread while clients get -LOADING; most tests want it loaded.
+void WaitUntilLoaded(int port) {
+  for (int i = 0; i < 6000; ++i) {
+    RawClient raw(port);
+    std::string reply = raw.Command({"PING"});
+    if (reply == "+PONG\r\n" || reply.starts_with("-NOAUTH")) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, bool wait_until_loaded) {
   char tmpl[] = "/tmp/runnel-test-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -142,7 +152,10 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
     _exit(127);
   }
   for (int i = 0; i < 1000; ++i) {
-    if (CanConnect(port_)) return;
+    if (CanConnect(port_)) {
+      if (wait_until_loaded) WaitUntilLoaded(port_);
+      return;
+    }
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

@@ -49,8 +49,9 @@ struct Reply {
 
 class ServerProcess {
  public:
-  // Starts runnel-server with --port <free> --dir <new temp dir> plus `extra_args`.
-  explicit ServerProcess(std::vector<std::string> extra_args = {});
+  // Starts runnel-server with --port <free> --dir <new temp dir> plus `extra_args`, and (unless
+  // told not to) waits until it has loaded its data and answers PING.
+  explicit ServerProcess(std::vector<std::string> extra_args = {}, bool wait_until_loaded = true);
   ~ServerProcess();  // SIGTERM, then waits (SIGKILL after 10 s)
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
