@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds with AddressSanitizer + UndefinedBehaviorSanitizer, runs every
-# unit and integration test and a short fuzz run, and ends with "N passed, M failed".
+# unit and integration test, a short crash test and a short fuzz run, and ends with
+# "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -45,6 +46,14 @@ run_doctest() {
 
 run_doctest unit ./build/unit_tests
 run_doctest integration ./build/integration_tests
+
+# A short crash test: kill -9 a writing server, restart it, count acknowledged writes lost.
+if CYCLES="${CRASH_CYCLES:-3}" scripts/crash-test.sh; then
+  passed=$((passed + 1))
+else
+  echo "crash-test: failed"
+  failed=$((failed + 1))
+fi
 
 # A bounded fuzz run of the request parser, replaying the stored regressions first.
 if FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh; then
