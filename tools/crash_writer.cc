@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -238,7 +239,8 @@ int Run(const Options& o) {
     std::fprintf(stderr, "run: cannot write %s\n", journal_path.c_str());
     return 2;
   }
-  for (const auto& [reason, n] : reasons) std::printf("writers stopped (%d): %s\n", n, reason.c_str());
+  for (const auto& [reason, n] : reasons)
+    std::printf("writers stopped (%d): %s\n", n, reason.c_str());
   std::printf("acknowledged writes: %lld\n", acked);
   return 0;
 }
@@ -293,12 +295,16 @@ bool LoadJournal(const std::string& path, Expectations* e) {
       }
     } else if (cmd == "INCR") {
       CounterKey& c = e->counters[key];
-      if (acked) c.acked = std::max(c.acked, std::atoll(a.c_str()));
-      else ++c.pending;
+      if (acked)
+        c.acked = std::max(c.acked, std::atoll(a.c_str()));
+      else
+        ++c.pending;
     } else if (cmd == "XADD") {
       StreamKey& s = e->streams[key];
-      if (acked) s.acked[a] = b;
-      else s.pending_values.insert(a);
+      if (acked)
+        s.acked[a] = b;
+      else
+        s.pending_values.insert(a);
     }
   }
   return true;
@@ -333,8 +339,67 @@ bool Pipelined(redisContext* c, const Keys& keys, MakeCmd make, Check check) {
   return true;
 }
 
+// Compares the server's replies with the expectations and counts what does not match.
+struct Checker {
+  const Expectations& e;
+  long long lost = 0, wrong = 0;
+
+  void Report(const char* what, const std::string& key, const std::string& want,
+              const std::string& got) {
+    auto it = e.journal_of.find(key);
+    std::printf("%s %s key=%s want=%s got=%s\n", what,
+                it == e.journal_of.end() ? "?" : it->second.c_str(), key.c_str(), want.c_str(),
+                got.c_str());
+    ++(what[0] == 'L' ? lost : wrong);
+  }
+
+  void String(const std::string& key, const StringKey& s, const redisReply* r) {
+    std::optional<std::string> got;
+    if (r->type == REDIS_REPLY_STRING) got = std::string(r->str, r->len);
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+      return Report("WRONG", key, Show(s.acked), Text(r));
+    if (got == s.acked || (s.pending && got == s.pending_state)) return;
+    Report("LOST", key, Show(s.acked) + (s.pending ? " or " + Show(s.pending_state) : ""),
+           Show(got));
+  }
+
+  void Counter(const std::string& key, const CounterKey& n, const redisReply* r) {
+    std::string want = std::to_string(n.acked);
+    if (n.pending) want += ".." + std::to_string(n.acked + n.pending);
+    if (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING)
+      return Report("WRONG", key, want, Text(r));
+    long long got = r->type == REDIS_REPLY_NIL ? 0 : std::atoll(Text(r).c_str());
+    if (got < n.acked) Report("LOST", key, want, std::to_string(got));
+    if (got > n.acked + n.pending) Report("WRONG", key, want, std::to_string(got));
+  }
+
+  void Stream(const std::string& key, const StreamKey& s, const redisReply* r) {
+    if (r->type != REDIS_REPLY_ARRAY) return Report("WRONG", key, "a stream", Text(r));
+    std::map<std::string, std::string> got;  // id -> value of field "v"
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* entry = r->element[i];
+      if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+      const redisReply* fields = entry->element[1];
+      got[Text(entry->element[0])] = fields->elements == 2 ? Text(fields->element[1]) : "?";
+    }
+    for (const auto& [id, value] : s.acked) {
+      auto it = got.find(id);
+      if (it == got.end() || it->second != value)
+        Report("LOST", key, id + "=" + value, it == got.end() ? "(absent)" : it->second);
+    }
+    size_t extra = 0;  // entries nobody was told about: at most the pending XADDs
+    for (const auto& [id, value] : got) {
+      if (s.acked.contains(id)) continue;
+      if (!s.pending_values.contains(value) || ++extra > s.pending_values.size())
+        Report("WRONG", key, "no entry " + id, value);
+    }
+  }
+};
+
+std::vector<std::string> GetCommand(const std::string& key) { return {"GET", key}; }
+std::vector<std::string> XrangeCommand(const std::string& key) { return {"XRANGE", key, "-", "+"}; }
+
 int Verify(const Options& o) {
-  int port = static_cast<int>(o.Int("port", 6379));
   Expectations e;
   for (const std::string& path : o.rest) {
     if (!LoadJournal(path, &e)) {
@@ -342,71 +407,27 @@ int Verify(const Options& o) {
       return 2;
     }
   }
+  int port = static_cast<int>(o.Int("port", 6379));
   ContextPtr c = Connect(port);
   if (c == nullptr) {
     std::fprintf(stderr, "verify: cannot connect to port %d\n", port);
     return 2;
   }
-  long long lost = 0, wrong = 0;
-  auto report = [&](const char* what, const std::string& key, const std::string& want,
-                    const std::string& got) {
-    std::printf("%s %s key=%s want=%s got=%s\n", what, e.journal_of[key].c_str(), key.c_str(),
-                want.c_str(), got.c_str());
-    ++(what[0] == 'L' ? lost : wrong);
-  };
-  bool ok = Pipelined(
-      c.get(), e.strings, [](const std::string& k) { return std::vector<std::string>{"GET", k}; },
-      [&](const std::string& key, const StringKey& s, redisReply* r) {
-        std::optional<std::string> got;
-        if (r->type == REDIS_REPLY_STRING) got = std::string(r->str, r->len);
-        else if (r->type != REDIS_REPLY_NIL) return report("WRONG", key, Show(s.acked), Text(r));
-        if (got == s.acked || (s.pending && got == s.pending_state)) return;
-        std::string want = Show(s.acked) + (s.pending ? " or " + Show(s.pending_state) : "");
-        report("LOST", key, want, Show(got));
-      });
-  ok = ok && Pipelined(
-      c.get(), e.counters, [](const std::string& k) { return std::vector<std::string>{"GET", k}; },
-      [&](const std::string& key, const CounterKey& n, redisReply* r) {
-        long long got = r->type == REDIS_REPLY_NIL ? 0 : std::atoll(Text(r).c_str());
-        std::string want = std::to_string(n.acked) +
-                           (n.pending ? ".." + std::to_string(n.acked + n.pending) : "");
-        if (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING)
-          report("WRONG", key, want, Text(r));
-        else if (got < n.acked) report("LOST", key, want, std::to_string(got));
-        else if (got > n.acked + n.pending) report("WRONG", key, want, std::to_string(got));
-      });
-  ok = ok && Pipelined(
-      c.get(), e.streams,
-      [](const std::string& k) { return std::vector<std::string>{"XRANGE", k, "-", "+"}; },
-      [&](const std::string& key, const StreamKey& s, redisReply* r) {
-        if (r->type != REDIS_REPLY_ARRAY) return report("WRONG", key, "a stream", Text(r));
-        std::map<std::string, std::string> got;  // id -> value of field "v"
-        for (size_t i = 0; i < r->elements; ++i) {
-          const redisReply* entry = r->element[i];
-          if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
-          const redisReply* fields = entry->element[1];
-          std::string value = fields->elements == 2 ? Text(fields->element[1]) : "?";
-          got[Text(entry->element[0])] = value;
-        }
-        for (const auto& [id, value] : s.acked) {
-          auto it = got.find(id);
-          if (it == got.end() || it->second != value)
-            report("LOST", key, id + "=" + value, it == got.end() ? "(absent)" : it->second);
-        }
-        size_t extra = 0;
-        for (const auto& [id, value] : got) {
-          if (s.acked.contains(id)) continue;
-          if (!s.pending_values.contains(value) || ++extra > s.pending_values.size())
-            report("WRONG", key, "no entry " + id, value);
-        }
-      });
+  Checker check{e};
+  using std::placeholders::_1, std::placeholders::_2, std::placeholders::_3;
+  bool ok =
+      Pipelined(c.get(), e.strings, GetCommand, std::bind(&Checker::String, &check, _1, _2, _3)) &&
+      Pipelined(c.get(), e.counters, GetCommand,
+                std::bind(&Checker::Counter, &check, _1, _2, _3)) &&
+      Pipelined(c.get(), e.streams, XrangeCommand, std::bind(&Checker::Stream, &check, _1, _2, _3));
   if (!ok) {
     std::fprintf(stderr, "verify: connection failed: %s\n", c->errstr);
     return 2;
   }
   std::printf("keys: %zu, acknowledged writes: %lld, lost: %lld, wrong: %lld\n",
-              e.strings.size() + e.counters.size() + e.streams.size(), e.acked, lost, wrong);
-  return lost == 0 && wrong == 0 ? 0 : 1;
+              e.strings.size() + e.counters.size() + e.streams.size(), e.acked, check.lost,
+              check.wrong);
+  return check.lost == 0 && check.wrong == 0 ? 0 : 1;
 }
 
 // ---------------------------------------------------------------------------------------------

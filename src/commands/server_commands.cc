@@ -451,7 +451,9 @@ void ReplyCommandInfo(resp::ReplyWriter& out, const CommandSpec& c) {
   out.ArrayHeader(10);
   out.Bulk(c.name);
   out.Integer(c.arity);
-  ReplyStringArray(out, FlagNames(c.flags), true);
+  std::vector<std::string> flags = FlagNames(c.flags);
+  if (c.key_finder != nullptr) flags.push_back("movablekeys");
+  ReplyStringArray(out, flags, true);
   out.Integer(c.keys.first);
   out.Integer(c.keys.last);
   out.Integer(c.keys.step);

@@ -10,6 +10,7 @@
 #include "commands/errors.h"
 #include "commands/streams_common.h"
 #include "commands/table.h"
+#include "commands/wal_log.h"
 #include "common/util.h"
 #include "engine/entry.h"
 #include "engine/keyspace.h"
@@ -106,18 +107,64 @@ void ReplyEntry(resp::ReplyWriter& out, const EntryView& e) {
   });
 }
 
-std::vector<EntryView> CollectRange(const Stream& s, StreamId start, StreamId end, bool reverse,
-                                    uint64_t count) {
-  std::vector<EntryView> out;
+uint64_t CountRange(const Stream& s, StreamId start, StreamId end, bool reverse, uint64_t limit,
+                    StreamId* last) {
   engine::StreamIterator it(s, start, end, reverse);
   EntryView e;
-  while ((count == 0 || out.size() < count) && it.Next(&e)) out.push_back(e);
-  return out;
+  uint64_t n = 0;
+  while ((limit == 0 || n < limit) && it.Next(&e)) {
+    ++n;
+    if (last != nullptr) *last = e.id;
+  }
+  return n;
 }
 
-void ReplyEntries(resp::ReplyWriter& out, const std::vector<EntryView>& entries) {
-  out.ArrayHeader(static_cast<int64_t>(entries.size()));
-  for (const EntryView& e : entries) ReplyEntry(out, e);
+bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
+
+void ClaimLog::Claimed(StreamId id, int64_t time, uint64_t count) {
+  if (!WantEffects(ctx_)) return;
+  auto key = std::make_pair(time, count);
+  for (auto& [k, ids] : claims_) {
+    if (k == key) {
+      ids.push_back(IdString(id));
+      return;
+    }
+  }
+  claims_.push_back({key, {IdString(id)}});
+}
+
+void ClaimLog::GroupMoved(StreamId last_id, int64_t entries_read) {
+  set_id_ = {"XGROUP",
+             "SETID",
+             key_,
+             group_,
+             IdString(last_id),
+             "ENTRIESREAD",
+             std::to_string(entries_read)};
+}
+
+void ClaimLog::Flush() {
+  if (!WantEffects(ctx_)) return;
+  if (created_) ctx_.AddEffect({"XGROUP", "CREATECONSUMER", key_, group_, consumer_});
+  for (auto& [k, ids] : claims_) {
+    std::vector<std::string> argv{"XCLAIM", key_, group_, consumer_, "0"};
+    argv.insert(argv.end(), std::make_move_iterator(ids.begin()),
+                std::make_move_iterator(ids.end()));
+    for (std::string arg : {std::string("TIME"), std::to_string(k.first), std::string("RETRYCOUNT"),
+                            std::to_string(k.second), std::string("FORCE"), std::string("JUSTID")})
+      argv.push_back(std::move(arg));
+    ctx_.AddEffect(std::move(argv));
+  }
+  if (!dropped_.empty()) {
+    std::vector<std::string> argv{"XACK", key_, group_};
+    argv.insert(argv.end(), dropped_.begin(), dropped_.end());
+    ctx_.AddEffect(std::move(argv));
+  }
+  if (!set_id_.empty()) ctx_.AddEffect(std::move(set_id_));
+  claims_.clear();
+  dropped_.clear();
+  set_id_.clear();
+  created_ = false;
 }
 
 }  // namespace streams
@@ -134,6 +181,9 @@ using engine::TrimSpec;
 // The approximate trim's default LIMIT: a hundred chunks' worth of entries, as Redis's default
 // of 100 * stream-node-max-entries.
 constexpr uint64_t kDefaultApproxLimit = 100 * engine::kChunkMaxEntries;
+// An entry's fields and values together stay under 1 GB, as in Redis (whose limit is its
+// listpacks'); chunks count their bytes in 32 bits.
+constexpr size_t kMaxEntryBytes = size_t{1} << 30;
 
 struct AddArgs {
   bool nomkstream = false;
@@ -251,7 +301,8 @@ void AddTrimEffect(CommandContext& ctx, std::string_view key, const Stream& s) {
 
 std::string_view AddErrorText(engine::AddError e) {
   switch (e) {
-    case engine::AddError::kZeroId: return "ERR The ID specified in XADD must be greater than 0-0";
+    case engine::AddError::kZeroId:
+      return "ERR The ID specified in XADD must be greater than 0-0";
     case engine::AddError::kExhausted:
       return "ERR The stream has exhausted the last possible ID, unable to add more items";
     default:
@@ -276,6 +327,9 @@ void CmdXAdd(CommandContext& ctx) {
     return ctx.Error(WrongArgs("xadd"));
   if (a.id_given && !a.seq_auto && a.id.IsZero())
     return ctx.Error(AddErrorText(engine::AddError::kZeroId));
+  size_t bytes = 0;
+  for (size_t i = field_pos; i < ctx.argc(); ++i) bytes += ctx.arg(i).size();
+  if (bytes >= kMaxEntryBytes) return ctx.Error("ERR Elements are too large to be stored");
   engine::Db db = ctx.db();
   bool failed;
   Stream* s = FindStream(ctx, db, ctx.arg(1), false, &failed);
@@ -289,7 +343,8 @@ void CmdXAdd(CommandContext& ctx) {
   s->Append(id, ctx.args().subspan(field_pos));
   uint64_t trimmed = s->Trim(a.trim);
   db.Touched(ctx.arg(1));
-  if (!a.id_given || a.seq_auto || a.trim.approx) AddEffects(ctx, a, id, *s, trimmed);
+  if ((!a.id_given || a.seq_auto || a.trim.approx) && WantEffects(ctx))
+    AddEffects(ctx, a, id, *s, trimmed);
   ReplyId(ctx.out(), id);
 }
 
@@ -304,7 +359,7 @@ void CmdXTrim(CommandContext& ctx) {
   uint64_t removed = s == nullptr ? 0 : s->Trim(a.trim);
   if (removed > 0) {
     db.Touched(ctx.arg(1));
-    if (a.trim.approx) AddTrimEffect(ctx, ctx.arg(1), *s);
+    if (a.trim.approx && WantEffects(ctx)) AddTrimEffect(ctx, ctx.arg(1), *s);
   }
   ctx.out().Integer(static_cast<int64_t>(removed));
 }
@@ -355,8 +410,9 @@ bool ParseSetIdArgs(CommandContext& ctx, SetIdArgs* a) {
       if (!ParseId(ctx, ctx.arg(++i), 0, &a->max_deleted)) return false;
       a->has_max_deleted = true;
       if (a->id < a->max_deleted) {
-        ctx.Error("ERR The ID specified in XSETID is smaller than the provided "
-                  "max_deleted_entry_id");
+        ctx.Error(
+            "ERR The ID specified in XSETID is smaller than the provided "
+            "max_deleted_entry_id");
         return false;
       }
     } else {
@@ -377,8 +433,9 @@ void CmdXSetId(CommandContext& ctx) {
   if (failed) return;
   if (s == nullptr) return ctx.Error(kErrNoSuchKey);
   if (a.entries_added >= 0 && static_cast<uint64_t>(a.entries_added) < s->length())
-    return ctx.Error("ERR The entries_added specified in XSETID is smaller than the target "
-                     "stream length");
+    return ctx.Error(
+        "ERR The entries_added specified in XSETID is smaller than the target "
+        "stream length");
   if (s->length() > 0) {
     engine::StreamIterator it(*s, StreamId::Min(), StreamId::Max(), true);
     EntryView last;
@@ -416,7 +473,7 @@ void RangeCommand(CommandContext& ctx, bool reverse) {
   if (s == nullptr) return ctx.out().EmptyArray();
   if (count == 0) return ctx.out().NullArray();
   uint64_t limit = count < 0 ? 0 : static_cast<uint64_t>(count);
-  ReplyEntries(ctx.out(), CollectRange(*s, start, end, reverse, limit));
+  ReplyRange(ctx.out(), *s, start, end, reverse, limit);
 }
 
 // XRANGE key start end [COUNT count]
@@ -439,7 +496,7 @@ void AddEntryCommands(CommandTable& t) {
          .categories = kWriteCats | kCatFast, .keys = kOneKey, .group = "stream",
          .since = "5.0.0", .summary = "Appends a new message to a stream. Creates the key if it "
                                       "doesn't exist.",
-         .syntax = "key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id "
+         .syntax = "key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] id:string "
                    "field value [field value ...]",
          .handler = CmdXAdd});
   t.Add({.name = "xrange", .arity = -4, .flags = kReadOnly,
@@ -463,7 +520,7 @@ void AddEntryCommands(CommandTable& t) {
   t.Add({.name = "xtrim", .arity = -4, .flags = kWrite,
          .categories = kWriteCats | kCatSlow, .keys = kOneKey, .group = "stream",
          .since = "5.0.0", .summary = "Deletes messages from the beginning of a stream.",
-         .syntax = "key MAXLEN|MINID [=|~] threshold [LIMIT count]", .handler = CmdXTrim});
+         .syntax = "key strategy:string [=|~] threshold [LIMIT count]", .handler = CmdXTrim});
   t.Add({.name = "xsetid", .arity = -3, .flags = kWrite | kDenyOom | kFast,
          .categories = kWriteCats | kCatFast, .keys = kOneKey, .group = "stream",
          .since = "5.0.0", .summary = "An internal command for replicating stream values.",

@@ -28,45 +28,45 @@ constexpr int64_t kMaxAutoClaimCount = INT64_MAX / 16;
 // with Redis's out-of-memory error instead of depending on the machine.
 constexpr int64_t kAutoClaimMemoryLimit = int64_t{1} << 30;
 
-// The state one claiming command builds up: the consumer (created on first claim), and what
-// changed, for the log.
+// The state one claiming command builds up: the consumer (created on first claim), what
+// changed, and the log of it.
 struct Claimer {
+  Claimer(CommandContext& ctx, engine::Db& db, Stream* s, ConsumerGroup* g)
+      : ctx(ctx), db(db), stream(s), group(g), log(ctx, ctx.arg(1), ctx.arg(2), ctx.arg(3)) {}
   CommandContext& ctx;
   engine::Db& db;
   Stream* stream;
   ConsumerGroup* group;
+  ClaimLog log;
   Consumer* consumer = nullptr;
   bool changed = false;
-
-  std::string key() const { return std::string(ctx.arg(1)); }
 
   Consumer* Get() {
     if (consumer != nullptr) return consumer;
     consumer = group->FindConsumer(ctx.arg(3));
     if (consumer == nullptr) {
       consumer = group->CreateConsumer(ctx.arg(3), ctx.now_ms());
-      ctx.AddEffect({"XGROUP", "CREATECONSUMER", key(), std::string(ctx.arg(2)),
-                     std::string(ctx.arg(3))});
+      log.ConsumerCreated();
     }
     return consumer;
   }
   void Claim(StreamId id, int64_t time, uint64_t count) {
     group->Assign(id, Get(), time, count);
     consumer->active_time = ctx.now_ms();
-    ctx.AddEffect({"XCLAIM", key(), std::string(ctx.arg(2)), std::string(ctx.arg(3)), "0",
-                   IdString(id), "TIME", std::to_string(time), "RETRYCOUNT",
-                   std::to_string(count), "FORCE", "JUSTID"});
+    log.Claimed(id, time, count);
     changed = true;
   }
   // The entry is gone from the stream: drop it from the PEL.
   void Drop(StreamId id) {
     group->Ack(id);
-    ctx.AddEffect({"XACK", key(), std::string(ctx.arg(2)), IdString(id)});
+    log.Dropped(id);
     changed = true;
   }
   void Finish() {
     if (Consumer* c = group->FindConsumer(ctx.arg(3))) c->seen_time = ctx.now_ms();
-    if (changed) db.Touched(ctx.arg(1));
+    if (!changed) return;
+    db.Touched(ctx.arg(1));
+    log.Flush();
   }
 };
 
@@ -195,7 +195,7 @@ void CmdXClaim(CommandContext& ctx) {
   if (!FindClaimTarget(ctx, db, &s, &g)) return;
   ClaimArgs a;
   if (!ParseClaimArgs(ctx, &a)) return;
-  Claimer cl{ctx, db, s, g};
+  Claimer cl(ctx, db, s, g);
   bool moved = a.has_last_id && a.last_id > g->last_id;
   if (moved) {
     g->last_id = a.last_id;
@@ -204,10 +204,7 @@ void CmdXClaim(CommandContext& ctx) {
   std::vector<StreamId> claimed;
   for (StreamId id : a.ids)
     if (ClaimOne(cl, a, id)) claimed.push_back(id);
-  if (moved) {
-    ctx.AddEffect({"XGROUP", "SETID", cl.key(), std::string(ctx.arg(2)), IdString(g->last_id),
-                   "ENTRIESREAD", std::to_string(g->entries_read)});
-  }
+  if (moved) cl.log.GroupMoved(g->last_id, g->entries_read);
   cl.Finish();
   ReplyClaimed(ctx, *s, claimed, a.justid);
 }
@@ -228,8 +225,7 @@ bool ParseAutoClaimArgs(CommandContext& ctx, AutoClaimArgs* a) {
   if (!ParseRangeBound(ctx, ctx.arg(5), true, &a->start)) return false;
   for (size_t i = 6; i < ctx.argc(); ++i) {
     if (EqualsIgnoreCase(ctx.arg(i), "count") && i + 1 < ctx.argc()) {
-      if (!ParseInt64(ctx.arg(++i), &a->count) || a->count < 1 ||
-          a->count > kMaxAutoClaimCount) {
+      if (!ParseInt64(ctx.arg(++i), &a->count) || a->count < 1 || a->count > kMaxAutoClaimCount) {
         ctx.Error("ERR COUNT must be > 0");
         return false;
       }
@@ -283,8 +279,9 @@ void CmdXAutoClaim(CommandContext& ctx) {
   ConsumerGroup* g = s == nullptr ? nullptr : s->FindGroup(ctx.arg(2));
   if (g == nullptr) return ctx.Error(NoGroupOrKey(ctx.arg(1), ctx.arg(2)));
   if (a.count > kAutoClaimMemoryLimit)
-    return ctx.Error("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
-  Claimer cl{ctx, db, s, g};
+    return ctx.Error(
+        "ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
+  Claimer cl(ctx, db, s, g);
   std::vector<StreamId> claimed, deleted;
   StreamId cursor = AutoClaimScan(cl, a, &claimed, &deleted);
   cl.Finish();

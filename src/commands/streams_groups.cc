@@ -170,24 +170,24 @@ void ReplyHelp(CommandContext& ctx, const std::vector<std::string_view>& lines) 
 // XGROUP HELP
 void CmdXGroupHelp(CommandContext& ctx) {
   ReplyHelp(ctx, {
-      "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "CREATE <key> <groupname> <id|$> [option]",
-      "    Create a new consumer group. Options are:",
-      "    * MKSTREAM",
-      "      Create the empty stream if it does not exist.",
-      "    * ENTRIESREAD entries_read",
-      "      Set the group's entries_read counter (internal use).",
-      "CREATECONSUMER <key> <groupname> <consumer>",
-      "    Create a new consumer in the specified group.",
-      "DELCONSUMER <key> <groupname> <consumer>",
-      "    Remove the specified consumer.",
-      "DESTROY <key> <groupname>",
-      "    Remove the specified group.",
-      "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-      "    Set the current group ID and entries_read counter.",
-      "HELP",
-      "    Prints this help.",
-  });
+                     "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                     "CREATE <key> <groupname> <id|$> [option]",
+                     "    Create a new consumer group. Options are:",
+                     "    * MKSTREAM",
+                     "      Create the empty stream if it does not exist.",
+                     "    * ENTRIESREAD entries_read",
+                     "      Set the group's entries_read counter (internal use).",
+                     "CREATECONSUMER <key> <groupname> <consumer>",
+                     "    Create a new consumer in the specified group.",
+                     "DELCONSUMER <key> <groupname> <consumer>",
+                     "    Remove the specified consumer.",
+                     "DESTROY <key> <groupname>",
+                     "    Remove the specified group.",
+                     "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+                     "    Set the current group ID and entries_read counter.",
+                     "HELP",
+                     "    Prints this help.",
+                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,12 +320,12 @@ void AddGroupContainer(CommandTable& t) {
                         .summary = "A container for consumer groups commands."});
   t.AddSub(xgroup, {.name = "create", .arity = -5, .flags = kWrite | kDenyOom, .categories = kCats,
                     .keys = kGroupKey, .since = "5.0.0", .summary = "Creates a consumer group.",
-                    .syntax = "key group id:string|$ [MKSTREAM] [ENTRIESREAD entries-read]",
+                    .syntax = "key group id:string [MKSTREAM] [ENTRIESREAD entries-read]",
                     .handler = CmdXGroupCreate});
   t.AddSub(xgroup, {.name = "setid", .arity = -5, .flags = kWrite, .categories = kCats,
                     .keys = kGroupKey, .since = "5.0.0",
                     .summary = "Sets the last-delivered ID of a consumer group.",
-                    .syntax = "key group id:string|$ [ENTRIESREAD entries-read]",
+                    .syntax = "key group id:string [ENTRIESREAD entries-read]",
                     .handler = CmdXGroupSetId});
   t.AddSub(xgroup, {.name = "destroy", .arity = 4, .flags = kWrite, .categories = kCats,
                     .keys = kGroupKey, .since = "5.0.0", .summary = "Destroys a consumer group.",

@@ -127,7 +127,7 @@ void ReplyStreamFull(CommandContext& ctx, const Stream& s, uint64_t count) {
   out.MapHeader(9);
   ReplyStreamHead(out, s);
   out.Bulk("entries");
-  ReplyEntries(out, CollectRange(s, StreamId::Min(), StreamId::Max(), false, count));
+  ReplyRange(out, s, StreamId::Min(), StreamId::Max(), false, count);
   out.Bulk("groups");
   out.ArrayHeader(static_cast<int64_t>(s.groups().size()));
   for (const auto& [name, g] : s.groups()) ReplyFullGroup(ctx, s, name, *g, count);
@@ -142,8 +142,9 @@ void CmdXInfoStream(CommandContext& ctx) {
   bool full = argc > 3;
   if (full && (!EqualsIgnoreCase(ctx.arg(3), "full") || (argc != 4 && argc != 6) ||
                (argc == 6 && !EqualsIgnoreCase(ctx.arg(4), "count")))) {
-    return ctx.Error("ERR unknown subcommand or wrong number of arguments for 'stream'. Try "
-                     "XINFO HELP.");
+    return ctx.Error(
+        "ERR unknown subcommand or wrong number of arguments for 'stream'. Try "
+        "XINFO HELP.");
   }
   int64_t count = kDefaultFullCount;
   if (argc == 6 && !ParseInteger(ctx, ctx.arg(5), &count)) return;
@@ -191,7 +192,8 @@ void CmdXInfoConsumers(CommandContext& ctx) {
     out.Bulk(name);
     Field(out, "pending", static_cast<int64_t>(c->pending.size()));
     Field(out, "idle", std::max<int64_t>(0, ctx.now_ms() - c->seen_time));
-    Field(out, "inactive", c->active_time < 0 ? -1 : std::max<int64_t>(0, ctx.now_ms() - c->active_time));
+    Field(out, "inactive",
+          c->active_time < 0 ? -1 : std::max<int64_t>(0, ctx.now_ms() - c->active_time));
   }
 }
 

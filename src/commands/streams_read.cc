@@ -3,6 +3,7 @@
 // until an entry arrives. Blocking itself belongs to the dispatcher: a read that finds nothing
 // calls CommandContext::Block with arguments to re-run, and is re-run (is_retry) when a key is
 // written.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,7 @@ void ReadKeyFinder(std::span<const std::string_view> args, std::vector<int>* out
 }
 
 struct ReadArgs {
+  bool has_group = false;
   std::string_view group;
   std::string_view consumer;
   uint64_t count = 0;  // 0: no limit
@@ -93,6 +95,7 @@ bool ParseReadOption(CommandContext& ctx, bool group_mode, size_t* i, ReadArgs* 
       ctx.Error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
       return false;
     }
+    a->has_group = true;
     a->group = ctx.arg(*i + 1);
     a->consumer = ctx.arg(*i + 2);
     *i += 2;
@@ -127,7 +130,7 @@ bool ParseReadArgs(CommandContext& ctx, bool group_mode, ReadArgs* a) {
     ctx.Error(kErrSyntax);
     return false;
   }
-  if (group_mode && a->group.empty()) {
+  if (group_mode && !a->has_group) {
     ctx.Error("ERR Missing GROUP option for XREADGROUP");
     return false;
   }
@@ -140,36 +143,16 @@ bool ParseReadArgs(CommandContext& ctx, bool group_mode, ReadArgs* a) {
   return true;
 }
 
-// What one key of a read returns: entries (or, for a consumer's history, IDs whose entries
-// were deleted, with `deleted` set).
-struct ReadItem {
-  EntryView entry;
-  bool deleted = false;
-};
-struct KeyResult {
-  size_t key = 0;  // argument index
-  std::vector<ReadItem> items;
-};
+// The reply's outer header (a map of key to entries in RESP3, an array of [key, entries] pairs
+// in RESP2) and one key's header.
+void ReplyKeysHeader(resp::ReplyWriter& out, size_t n) {
+  out.protocol() >= 3 ? out.MapHeader(static_cast<int64_t>(n))
+                      : out.ArrayHeader(static_cast<int64_t>(n));
+}
 
-void ReplyResults(CommandContext& ctx, const std::vector<KeyResult>& results) {
-  resp::ReplyWriter& out = ctx.out();
-  const bool map = out.protocol() >= 3;
-  map ? out.MapHeader(static_cast<int64_t>(results.size()))
-      : out.ArrayHeader(static_cast<int64_t>(results.size()));
-  for (const KeyResult& r : results) {
-    if (!map) out.ArrayHeader(2);
-    out.Bulk(ctx.arg(r.key));
-    out.ArrayHeader(static_cast<int64_t>(r.items.size()));
-    for (const ReadItem& item : r.items) {
-      if (!item.deleted) {
-        ReplyEntry(out, item.entry);
-        continue;
-      }
-      out.ArrayHeader(2);
-      ReplyId(out, item.entry.id);
-      out.NullArray();
-    }
-  }
+void ReplyKeyHeader(resp::ReplyWriter& out, std::string_view key) {
+  if (out.protocol() < 3) out.ArrayHeader(2);
+  out.Bulk(key);
 }
 
 // Blocks with this command's arguments, `$` and `+` replaced by the IDs they stood for.
@@ -238,18 +221,22 @@ void CmdXRead(CommandContext& ctx) {
     std::string_view id_arg = ctx.arg(a.streams_pos + a.nkeys + k);
     if (!ResolveReadId(ctx, id_arg, streams[k], &after[k], &pinned[k])) return;
   }
-  std::vector<KeyResult> results;
+  std::vector<std::pair<size_t, uint64_t>> served;  // (key, entries), counted first
   for (size_t k = 0; k < a.nkeys; ++k) {
-    StreamId start = after[k];
-    if (streams[k] == nullptr || !start.Increment()) continue;
-    KeyResult r{a.streams_pos + k, {}};
-    for (const EntryView& e : CollectRange(*streams[k], start, StreamId::Max(), false, a.count))
-      r.items.push_back({e, false});
-    if (!r.items.empty()) results.push_back(std::move(r));
+    if (streams[k] == nullptr || !after[k].Increment()) continue;
+    uint64_t n = CountRange(*streams[k], after[k], StreamId::Max(), false, a.count);
+    if (n > 0) served.emplace_back(k, n);
   }
-  if (!results.empty()) return ReplyResults(ctx, results);
-  if (a.block) return BlockRead(ctx, a, pinned);
-  ctx.out().NullArray();
+  if (served.empty()) {
+    if (a.block) return BlockRead(ctx, a, pinned);
+    return ctx.out().NullArray();
+  }
+  ReplyKeysHeader(ctx.out(), served.size());
+  for (auto [k, n] : served) {
+    ReplyKeyHeader(ctx.out(), ctx.arg(a.streams_pos + k));
+    ReplyRange(ctx.out(), *streams[k], after[k], StreamId::Max(), false, n,
+               [](const EntryView&) {});
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,6 +248,9 @@ struct GroupRead {
   ConsumerGroup* group = nullptr;
   bool fresh = false;  // ">": entries never delivered to the group
   StreamId after;      // history: the consumer's pending entries after this ID
+  StreamId start;      // the first ID to serve
+  uint64_t n = 0;      // entries (or history IDs) to serve
+  bool served = false;
 };
 
 // Validates one key of XREADGROUP: a stream, with the group, and an ID it accepts.
@@ -268,8 +258,8 @@ bool ResolveGroupRead(CommandContext& ctx, engine::Db& db, const ReadArgs& a, si
                       GroupRead* r) {
   std::string_view key = ctx.arg(a.streams_pos + k);
   engine::Entry* e = db.Find(key);
-  ctx.stats().keyspace_hits.fetch_add(e != nullptr ? 1 : 0, std::memory_order_relaxed);
-  ctx.stats().keyspace_misses.fetch_add(e == nullptr ? 1 : 0, std::memory_order_relaxed);
+  auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
+  counter.fetch_add(1, std::memory_order_relaxed);
   bool stream = e != nullptr && e->type == engine::ValueType::kStream;
   if (ctx.is_retry() && !stream) {
     ctx.Error(kErrKeyGone);
@@ -295,90 +285,105 @@ bool ResolveGroupRead(CommandContext& ctx, engine::Db& db, const ReadArgs& a, si
   return r->fresh || ParseId(ctx, id_arg, 0, &r->after);
 }
 
-// Effects that replay a delivery: the entry claimed by the consumer with its time and count.
-void AddClaimEffect(CommandContext& ctx, std::string_view key, std::string_view group,
-                    std::string_view consumer, StreamId id, int64_t time, uint64_t count) {
-  ctx.AddEffect({"XCLAIM", std::string(key), std::string(group), std::string(consumer), "0",
-                 IdString(id), "TIME", std::to_string(time), "RETRYCOUNT", std::to_string(count),
-                 "FORCE", "JUSTID"});
-}
+// Where the group will be for each key once the keys before it are served: a key named twice
+// reads on from where its first mention stopped, as Redis serves keys one after the other.
+using PlannedIds = std::vector<std::pair<std::string_view, StreamId>>;
 
-// Entries after the group's last ID, at most COUNT.
-std::vector<EntryView> FreshEntries(const ReadArgs& a, const GroupRead& r) {
-  StreamId start = r.group->last_id;
-  if (!start.Increment()) return {};
-  return CollectRange(*r.stream, start, StreamId::Max(), false, a.count);
-}
-
-// Delivers fresh entries to the consumer: into the PEL (unless NOACK), moving the group on.
-void Deliver(CommandContext& ctx, const ReadArgs& a, std::string_view key, GroupRead& r,
-             engine::Consumer* c, const std::vector<EntryView>& entries, KeyResult* out) {
-  for (const EntryView& e : entries) {
-    if (!a.noack) r.group->Deliver(e.id, c, ctx.now_ms());
-    r.stream->AdvanceGroup(r.group, e.id);
-    if (!a.noack) AddClaimEffect(ctx, key, a.group, a.consumer, e.id, ctx.now_ms(), 1);
-    out->items.push_back({e, false});
+// Counts what one key will serve: entries after the group's last ID, or the consumer's pending
+// entries after the given ID. History is always served (maybe empty); new entries only if any.
+void PlanGroupRead(const ReadArgs& a, std::string_view key, PlannedIds* planned, GroupRead* r) {
+  r->start = r->fresh ? r->group->last_id : r->after;
+  auto seen =
+      std::find_if(planned->begin(), planned->end(), [&](const auto& p) { return p.first == key; });
+  if (r->fresh && seen != planned->end()) r->start = seen->second;
+  bool more = r->start.Increment();
+  r->served = !r->fresh;
+  if (!more) return;
+  if (r->fresh) {
+    StreamId last;
+    r->n = CountRange(*r->stream, r->start, StreamId::Max(), false, a.count, &last);
+    r->served = r->n > 0;
+    if (r->served) planned->emplace_back(key, last);
+    return;
   }
-  ctx.AddEffect({"XGROUP", "SETID", std::string(key), std::string(a.group),
-                 IdString(r.group->last_id), "ENTRIESREAD", std::to_string(r.group->entries_read)});
+  engine::Consumer* c = r->group->FindConsumer(a.consumer);
+  if (c == nullptr) return;
+  for (auto cur = c->pending.LowerBound(r->start); cur.Valid(); cur.Next()) {
+    if (a.count != 0 && r->n >= a.count) break;
+    ++r->n;
+  }
 }
 
-// Re-delivers the consumer's own pending entries after r.after; deleted ones come back as IDs
-// with no fields and are left as they are.
-bool ReadHistory(CommandContext& ctx, const ReadArgs& a, std::string_view key, GroupRead& r,
-                 engine::Consumer* c, KeyResult* out) {
-  StreamId start = r.after;
-  if (!start.Increment()) return false;
-  bool changed = false;
-  for (auto cur = c->pending.LowerBound(start); cur.Valid(); cur.Next()) {
-    if (a.count != 0 && out->items.size() >= a.count) break;
-    ReadItem item;
-    item.deleted = !r.stream->Get(*cur, &item.entry);
-    item.entry.id = *cur;
-    if (!item.deleted) {
-      uint64_t count = uint64_t{r.group->FindPending(*cur)->delivery_count} + 1;
-      r.group->Touch(*cur, ctx.now_ms(), count);
-      AddClaimEffect(ctx, key, a.group, a.consumer, *cur, ctx.now_ms(), count);
-      changed = true;
+// Replies the planned new entries and delivers them to the consumer: into the PEL (unless
+// NOACK), moving the group on.
+void ReplyFresh(CommandContext& ctx, const ReadArgs& a, GroupRead& r, engine::Consumer* c,
+                ClaimLog& log) {
+  ReplyRange(ctx.out(), *r.stream, r.start, StreamId::Max(), false, r.n, [&](const EntryView& e) {
+    if (!a.noack) {
+      r.group->Deliver(e.id, c, ctx.now_ms());
+      log.Claimed(e.id, ctx.now_ms(), 1);
     }
-    out->items.push_back(item);
+    r.stream->AdvanceGroup(r.group, e.id);
+  });
+  log.GroupMoved(r.group->last_id, r.group->entries_read);
+}
+
+// Replies the consumer's planned pending entries, counting a new delivery of each; deleted ones
+// come back as IDs with no fields and are left as they are. True if any count changed.
+bool ReplyHistory(CommandContext& ctx, GroupRead& r, engine::Consumer* c, ClaimLog& log) {
+  resp::ReplyWriter& out = ctx.out();
+  out.ArrayHeader(static_cast<int64_t>(r.n));
+  bool changed = false;
+  auto cur = c->pending.LowerBound(r.start);
+  for (uint64_t i = 0; i < r.n; ++i, cur.Next()) {
+    EntryView e;
+    if (!r.stream->Get(*cur, &e)) {
+      out.ArrayHeader(2);
+      ReplyId(out, *cur);
+      out.NullArray();
+      continue;
+    }
+    ReplyEntry(out, e);
+    uint64_t count = uint64_t{r.group->FindPending(*cur)->delivery_count} + 1;
+    r.group->Touch(*cur, ctx.now_ms(), count);
+    log.Claimed(*cur, ctx.now_ms(), count);
+    changed = true;
   }
   return changed;
 }
 
 // The consumer named in the command, created if missing (a write that is logged).
-engine::Consumer* ConsumerFor(CommandContext& ctx, const ReadArgs& a, std::string_view key,
-                              ConsumerGroup* g, bool* created) {
+engine::Consumer* ConsumerFor(CommandContext& ctx, const ReadArgs& a, ConsumerGroup* g,
+                              ClaimLog& log) {
   engine::Consumer* c = g->FindConsumer(a.consumer);
-  *created = c == nullptr;
   if (c == nullptr) {
     c = g->CreateConsumer(a.consumer, ctx.now_ms());
-    ctx.AddEffect({"XGROUP", "CREATECONSUMER", std::string(key), std::string(a.group),
-                   std::string(a.consumer)});
+    log.ConsumerCreated();
   }
   c->seen_time = ctx.now_ms();
   return c;
 }
 
-// Serves one key; adds its result if it has one (history always has one, maybe empty). As in
-// Redis, the consumer is created (and its seen-time set) only when the key is served.
+// Serves one planned key. As in Redis, the consumer is created (and its seen-time set) only
+// when a key is served.
 void ServeGroupRead(CommandContext& ctx, engine::Db& db, const ReadArgs& a, size_t k,
-                    GroupRead& r, std::vector<KeyResult>* results) {
+                    GroupRead& r) {
   std::string_view key = ctx.arg(a.streams_pos + k);
-  std::vector<EntryView> fresh;
-  if (r.fresh && (fresh = FreshEntries(a, r)).empty()) return;
-  bool created;
-  engine::Consumer* c = ConsumerFor(ctx, a, key, r.group, &created);
-  KeyResult result{a.streams_pos + k, {}};
-  bool changed = !fresh.empty();
+  ClaimLog log(ctx, key, a.group, a.consumer);
+  bool created = r.group->FindConsumer(a.consumer) == nullptr;
+  engine::Consumer* c = ConsumerFor(ctx, a, r.group, log);
+  ReplyKeyHeader(ctx.out(), key);
+  bool changed = r.fresh;
   if (r.fresh) {
-    Deliver(ctx, a, key, r, c, fresh, &result);
+    ReplyFresh(ctx, a, r, c, log);
   } else {
-    changed = ReadHistory(ctx, a, key, r, c, &result);
+    changed = ReplyHistory(ctx, r, c, log);
   }
-  if (!result.items.empty()) c->active_time = ctx.now_ms();
-  if (changed || created) db.Touched(key);
-  results->push_back(std::move(result));
+  if (r.n > 0) c->active_time = ctx.now_ms();
+  if (changed || created) {
+    db.Touched(key);
+    log.Flush();
+  }
 }
 
 // XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK]
@@ -388,13 +393,21 @@ void CmdXReadGroup(CommandContext& ctx) {
   if (!ParseReadArgs(ctx, true, &a)) return;
   engine::Db db = ctx.db();
   std::vector<GroupRead> reads(a.nkeys);
+  size_t served = 0;
   for (size_t k = 0; k < a.nkeys; ++k)
     if (!ResolveGroupRead(ctx, db, a, k, &reads[k])) return;
-  std::vector<KeyResult> results;
-  for (size_t k = 0; k < a.nkeys; ++k) ServeGroupRead(ctx, db, a, k, reads[k], &results);
-  if (!results.empty()) return ReplyResults(ctx, results);
-  if (a.block) return BlockRead(ctx, a, std::vector<std::string>(a.nkeys));
-  ctx.out().NullArray();
+  PlannedIds planned;
+  for (size_t k = 0; k < a.nkeys; ++k) {
+    PlanGroupRead(a, ctx.arg(a.streams_pos + k), &planned, &reads[k]);
+    served += reads[k].served ? 1 : 0;
+  }
+  if (served == 0) {
+    if (a.block) return BlockRead(ctx, a, std::vector<std::string>(a.nkeys));
+    return ctx.out().NullArray();
+  }
+  ReplyKeysHeader(ctx.out(), served);
+  for (size_t k = 0; k < a.nkeys; ++k)
+    if (reads[k].served) ServeGroupRead(ctx, db, a, k, reads[k]);
 }
 
 }  // namespace

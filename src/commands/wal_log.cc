@@ -5,6 +5,7 @@
 #include "commands/dispatch.h"
 #include "commands/table.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "engine/keyspace.h"
 #include "persist/command_codec.h"
 #include "persist/log_format.h"
@@ -175,6 +176,13 @@ bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, u
     *error = "malformed command record";
     return false;
   }
+  auto check_db = [&](int64_t index) {
+    if (index >= 0 && index < ks.databases()) return true;
+    *error = "the log has data in database " + std::to_string(index) + ", but there are only " +
+             std::to_string(ks.databases()) + " databases (--databases)";
+    return false;
+  };
+  if (!check_db(db)) return false;
   Session session;
   session.db.store(db);
   session.authenticated = true;
@@ -182,6 +190,15 @@ bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, u
   resp::ReplyWriter out(&discard, 2);
   for (const Command& cmd : cmds) {
     if (cmd.empty()) continue;
+    if (cmd.size() == 2 && EqualsIgnoreCase(cmd[0], "SELECT")) {
+      int64_t index;
+      if (!ParseInt64(cmd[1], &index) || !check_db(index)) {
+        if (error->empty()) *error = "bad SELECT in the log";
+        return false;
+      }
+      session.db.store(static_cast<int>(index));
+      continue;
+    }
     std::vector<std::string_view> argv(cmd.begin(), cmd.end());
     const CommandSpec* spec = SpecOf(argv);
     if (spec == nullptr) {
@@ -196,8 +213,12 @@ bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, u
     ctx.set_replay(time_ms);
     Execute(ctx);
     if (ctx.failed()) {
+      // Only commands that changed data are logged, so one that fails now would leave data
+      // other than what was acknowledged: stop rather than go on silently.
       std::string reply = discard.ToString();
-      LogWarning("WAL replay: LSN {} '{}' failed: {}", lsn, cmd[0], reply);
+      while (!reply.empty() && (reply.back() == '\n' || reply.back() == '\r')) reply.pop_back();
+      *error = "replaying '" + cmd[0] + "' failed: " + reply.substr(reply.empty() ? 0 : 1);
+      return false;
     }
     discard.Clear();
     for (int s : shards) ks.shard(s).last_lsn = std::max(ks.shard(s).last_lsn, lsn);

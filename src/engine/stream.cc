@@ -433,8 +433,8 @@ uint64_t Stream::TrimInside(ChunkMap::iterator it, const TrimSpec& spec) {
   for (uint32_t off = c.master_len; off < c.size; off = h.next) {
     DecodeEntryHead(it->first, c, off, &h);
     if (h.deleted) continue;
-    bool keep = spec.kind == TrimSpec::Kind::kMaxLen ? length_ <= spec.max_len
-                                                     : h.id >= spec.min_id;
+    bool keep =
+        spec.kind == TrimSpec::Kind::kMaxLen ? length_ <= spec.max_len : h.id >= spec.min_id;
     if (keep) break;
     MarkDeleted(it, off);
     ++removed;
@@ -451,8 +451,8 @@ uint64_t Stream::Trim(const TrimSpec& spec) {
   while (it != chunks_.end()) {
     if (by_len && length_ <= spec.max_len) break;
     Chunk& c = it->second;
-    bool whole = by_len ? length_ - c.live >= spec.max_len
-                        : ChunkBelowMinId(it->first, c, spec.min_id);
+    bool whole =
+        by_len ? length_ - c.live >= spec.max_len : ChunkBelowMinId(it->first, c, spec.min_id);
     if (!whole) {
       if (!spec.approx) removed += TrimInside(it, spec);
       break;
@@ -486,52 +486,59 @@ StreamIterator::StreamIterator(const Stream& s, StreamId start, StreamId end, bo
   LoadChunk();
 }
 
+// Forward iteration walks a chunk entry by entry; reverse iteration first lists the chunk's
+// entry offsets (entries are only linked forwards).
 bool StreamIterator::LoadChunk() {
   const Stream::Chunk& c = it_->second;
+  const uint8_t* m = c.data;
+  uint64_t n;
+  ReadVarint(&m, c.data + c.size, &n);
+  master_fields_ = m;
+  if (!reverse_) {
+    pos_ = c.master_len;
+    return true;
+  }
   offsets_.clear();
   EntryHead h;
   for (uint32_t off = c.master_len; off < c.size; off = h.next) {
     if (!DecodeEntryHead(it_->first, c, off, &h)) break;
     offsets_.push_back(off);
   }
-  pos_ = reverse_ ? offsets_.size() : 0;
+  pos_ = offsets_.size();
   return true;
 }
 
-bool StreamIterator::Decode(uint32_t offset, EntryView* out, bool* deleted) const {
+bool StreamIterator::Decode(uint32_t offset, EntryView* out, EntryHead* h) const {
   const Stream::Chunk& c = it_->second;
-  EntryHead h;
-  if (!DecodeEntryHead(it_->first, c, offset, &h)) return false;
-  *deleted = h.deleted;
-  out->id = h.id;
-  out->same_ = h.same;
-  out->nfields_ = h.nfields;
-  out->body_ = c.data + h.body;
+  if (!DecodeEntryHead(it_->first, c, offset, h)) return false;
+  out->id = h->id;
+  out->same_ = h->same;
+  out->nfields_ = h->nfields;
+  out->body_ = c.data + h->body;
   out->end_ = c.data + c.size;
-  out->master_ = c.data + c.master_len;
-  if (h.same) {  // skip the master's field count
-    const uint8_t* m = c.data;
-    uint64_t n;
-    ReadVarint(&m, out->end_, &n);
-    out->master_ = m;
-  }
+  out->master_ = master_fields_;
   return true;
+}
+
+// Moves to the next chunk in the iteration's direction; false at the end of the range.
+bool StreamIterator::NextChunk() {
+  if (reverse_ ? it_ == s_.chunks_.begin() : std::next(it_) == s_.chunks_.end()) return false;
+  reverse_ ? --it_ : ++it_;
+  if (!reverse_ && it_->first > end_) return false;
+  return LoadChunk();
 }
 
 bool StreamIterator::Next(EntryView* out) {
   while (!done_) {
-    bool has = reverse_ ? pos_ > 0 : pos_ < offsets_.size();
+    bool has = reverse_ ? pos_ > 0 : pos_ < it_->second.size;
     if (!has) {
-      if (reverse_ ? it_ == s_.chunks_.begin() : std::next(it_) == s_.chunks_.end()) break;
-      reverse_ ? --it_ : ++it_;
-      if (!reverse_ && it_->first > end_) break;
-      LoadChunk();
+      if (!NextChunk()) break;
       continue;
     }
-    uint32_t off = offsets_[reverse_ ? --pos_ : pos_++];
-    bool deleted;
-    if (!Decode(off, out, &deleted)) break;
-    if (deleted) continue;
+    EntryHead h;
+    if (!Decode(reverse_ ? offsets_[--pos_] : pos_, out, &h)) break;
+    if (!reverse_) pos_ = h.next;
+    if (h.deleted) continue;
     if (reverse_) {
       if (out->id > end_) continue;
       if (out->id < start_) break;
@@ -554,8 +561,7 @@ ConsumerGroup* Stream::FindGroup(std::string_view name) {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
-ConsumerGroup* Stream::CreateGroup(std::string_view name, StreamId last_id,
-                                   int64_t entries_read) {
+ConsumerGroup* Stream::CreateGroup(std::string_view name, StreamId last_id, int64_t entries_read) {
   if (groups_.find(name) != groups_.end()) return nullptr;
   auto g = std::make_unique<ConsumerGroup>(last_id, entries_read);
   ConsumerGroup* raw = g.get();

@@ -199,24 +199,6 @@ class Stream final : public Object {
   GroupMap groups_;
 };
 
-// Walks live entries with IDs in [start, end], forward or in reverse.
-class StreamIterator {
- public:
-  StreamIterator(const Stream& s, StreamId start, StreamId end, bool reverse);
-  bool Next(EntryView* out);
-
- private:
-  bool LoadChunk();
-  bool Decode(uint32_t offset, EntryView* out, bool* deleted) const;
-  const Stream& s_;
-  StreamId start_, end_;
-  bool reverse_;
-  bool done_ = false;
-  Stream::ChunkMap::const_iterator it_;
-  std::vector<uint32_t> offsets_;  // entry offsets of the current chunk
-  size_t pos_ = 0;                 // next index into offsets_ (reverse: one past)
-};
-
 // Parts of an entry's head, shared by the iterator and the loader.
 struct EntryHead {
   StreamId id;
@@ -226,8 +208,27 @@ struct EntryHead {
   uint32_t body = 0;  // offset of the values (or field/value pairs)
   uint32_t next = 0;  // offset of the next entry
 };
+// Walks live entries with IDs in [start, end], forward or in reverse.
+class StreamIterator {
+ public:
+  StreamIterator(const Stream& s, StreamId start, StreamId end, bool reverse);
+  bool Next(EntryView* out);
+
+ private:
+  bool LoadChunk();
+  bool NextChunk();
+  bool Decode(uint32_t offset, EntryView* out, EntryHead* h) const;
+  const Stream& s_;
+  StreamId start_, end_;
+  bool reverse_;
+  bool done_ = false;
+  Stream::ChunkMap::const_iterator it_;
+  const uint8_t* master_fields_ = nullptr;  // the current chunk's first master field
+  std::vector<uint32_t> offsets_;           // reverse: entry offsets of the current chunk
+  size_t pos_ = 0;  // forward: offset of the next entry; reverse: one past the next in offsets_
+};
+
 // Decodes the entry at `offset` of a chunk; false if the bytes are malformed.
-bool DecodeEntryHead(const StreamId& base, const Stream::Chunk& c, uint32_t offset,
-                     EntryHead* out);
+bool DecodeEntryHead(const StreamId& base, const Stream::Chunk& c, uint32_t offset, EntryHead* out);
 
 }  // namespace runnel::engine

@@ -38,9 +38,7 @@ int64_t ConsumerGroup::DeleteConsumer(std::string_view name) {
   return pending;
 }
 
-void ConsumerGroup::Deliver(StreamId id, Consumer* c, int64_t now_ms) {
-  Assign(id, c, now_ms, 1);
-}
+void ConsumerGroup::Deliver(StreamId id, Consumer* c, int64_t now_ms) { Assign(id, c, now_ms, 1); }
 
 bool ConsumerGroup::Ack(StreamId id) {
   const PendingEntry* p = pel_.Find(id);

@@ -154,8 +154,11 @@ class IdIndex {
   typename LeafMap::iterator Split(typename LeafMap::iterator it, bool at_end) {
     Leaf& leaf = it->second;
     if (at_end && std::next(it) == leaves_.end()) {
-      // The new record becomes the new leaf's first; its key is fixed by Insert's caller.
+      // Appending in order: the new leaf will likely fill up too, so it gets its full size at
+      // once rather than growing (and fragmenting the heap) by doublings.
       Leaf fresh;
+      fresh.reserve(kLeafCap);
+      capacity_ += fresh.capacity();
       StreamId key = IdOf(leaf.back());
       key.Increment();
       return leaves_.emplace_hint(leaves_.end(), key, std::move(fresh));

@@ -75,9 +75,7 @@ class Reader {
     return true;
   }
   // A count of items that each take at least `min_bytes`: rejects counts the input cannot hold.
-  bool Count(uint64_t* n, uint64_t min_bytes) {
-    return Varint(n) && *n <= left() / min_bytes;
-  }
+  bool Count(uint64_t* n, uint64_t min_bytes) { return Varint(n) && *n <= left() / min_bytes; }
   uint64_t left() const { return static_cast<uint64_t>(end_ - p_); }
 
  private:
@@ -213,8 +211,8 @@ class StreamLoader {
       StreamId id;
       uint64_t ms_delta, count, index;
       int64_t time;
-      if (!r_.Varint(&ms_delta) || !r_.Varint(&id.seq) || !r_.Signed(&time) ||
-          !r_.Varint(&count) || !r_.Varint(&index))
+      if (!r_.Varint(&ms_delta) || !r_.Varint(&id.seq) || !r_.Signed(&time) || !r_.Varint(&count) ||
+          !r_.Varint(&index))
         return false;
       if (ms_delta > UINT64_MAX - prev.ms || index >= consumers.size()) return false;
       id.ms = prev.ms + ms_delta;

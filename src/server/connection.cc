@@ -1,6 +1,7 @@
 #include "server/connection.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -304,6 +305,10 @@ void Connection::OnDurable(uint64_t lsn) {
 
 void Connection::Flush() {
   if (closing_ || write_in_flight_) return;
+  // A huge reply (XRANGE of a million entries) leaves its freed blocks with the allocator;
+  // hand them back to the system once it is sent.
+  constexpr size_t kBigOutput = 4 << 20;
+  if (out_.size() > kBigOutput) big_output_ = true;
   if (hold_lsn_ != 0) {
     // Register first, then look again, so an advance in between is not missed.
     loop_->WaitDurable(this);
@@ -353,6 +358,10 @@ void Connection::Flush() {
     return;
   }
   session_.output_buffer.store(0, std::memory_order_relaxed);
+  if (big_output_) {
+    big_output_ = false;
+    malloc_trim(0);
+  }
   if (session_.close_after_reply) Close();
 }
 

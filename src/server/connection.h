@@ -79,6 +79,7 @@ class Connection {
   commands::Session session_;
   int64_t soft_limit_since_ms_ = 0;
   int64_t read_time_ms_ = 0;  // when the current batch of input arrived
+  bool big_output_ = false;
 };
 
 }  // namespace runnel::server

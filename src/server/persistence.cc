@@ -93,7 +93,10 @@ bool Persistence::LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* 
     for (int i = next++; i < engine::Keyspace::kShards; i = next++) {
       persist::Status s = reader->ReadShard(i, &raw);
       if (s.ok() && !engine::LoadSnapshot(raw, &ks_->shard(i), &err))
-        s = persist::Status::Corruption("checkpoint shard " + std::to_string(i) + ": " + err);
+        s = persist::Status::Corruption(reader->shard_path(i) + ": " + err +
+                                        (err.find("database") != std::string::npos
+                                             ? " (was it written with more --databases?)"
+                                             : ""));
       if (!s.ok()) {
         std::lock_guard lock(err_mu);
         if (first_error.empty()) first_error = s.message();
@@ -132,7 +135,8 @@ bool Persistence::ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* ne
   while (reader->Next(&rec)) {
     if (!commands::ReplayRecord(*ks_, *server_, *stats_, rec.lsn, rec.type, rec.payload,
                                 shard_lsn, error)) {
-      *error = "log record at LSN " + std::to_string(rec.lsn) + ": " + *error;
+      *error = "log record at LSN " + std::to_string(rec.lsn) + " (in " + persist::kWalDirName +
+               "/): " + *error;
       return false;
     }
     ++records;

@@ -235,8 +235,8 @@ void Server::StartRecovery() {
     std::string error;
     if (!persistence_->Recover(&error)) {
       LogWarning("Fatal error loading the data in '{}': {}", GlobalConfig().Dir(), error);
-      LogWarning("Start with --wal-allow-truncate yes to drop the log from the damage on, or "
-                 "check the data with runnel-check.");
+      LogWarning("runnel-check DIR tells what is damaged; if it is the log, starting with "
+                 "--wal-allow-truncate yes drops it from the damage on (set aside as *.dropped).");
       recovery_failed_ = true;
       RequestShutdown(0);
       return;
@@ -268,7 +268,6 @@ void Server::OnTimer(uv_timer_t*) { engine::Keyspace::UpdateLruClock(); }
 void Server::BeginShutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
-  LogWarning("User requested shutdown...");
   for (auto& p : listeners_) {
     uv_poll_stop(p.get());
     uv_close(reinterpret_cast<uv_handle_t*>(p.get()), nullptr);

@@ -127,7 +127,14 @@ void WaitUntilLoaded(int port) {
   for (int i = 0; i < 6000; ++i) {
     RawClient raw(port);
     std::string reply = raw.Command({"PING"});
-    if (reply == "+PONG\r\n" || reply.starts_with("-NOAUTH")) return;
+    if (reply == "+PONG\r\n" || reply.starts_with("-NOAUTH")) {
+      // Leave only once the server has let this connection go, so tests that count clients
+      // (maxclients) do not see it.
+      raw.Write("*1\r\n$4\r\nQUIT\r\n");
+      raw.ReadValue();
+      raw.Closed();
+      return;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

@@ -26,17 +26,6 @@ constexpr int kPerPartition = 300;
 constexpr int kPerTopic = kPartitions * kPerPartition;
 constexpr int kConsumers = 3;
 
-// A client on a clean database 9 once the shared server has loaded its data (while loading,
-// it answers -LOADING, which the fixture's Client does not wait out).
-struct Fresh : Client {
-  Fresh() {
-    for (int i = 0; i < 1000 && Run({"PING"}).IsError(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    Run({"SELECT", "9"});
-    Run({"FLUSHDB"});
-  }
-};
-
 std::string Partition(int topic, int p) {
   return "topic" + std::to_string(topic) + ":p" + std::to_string(p);
 }
@@ -51,10 +40,11 @@ std::unique_ptr<Client> Connect() {
 // What the consumers of one topic did, checked by the test thread afterwards.
 struct Topic {
   int index = 0;
-  std::atomic<int> acked{0};          // sum of XACK replies
-  std::atomic<int> errors{0};         // unexpected replies
-  std::atomic<int> claimed{0};        // entries taken over with XAUTOCLAIM
-  std::atomic<int> died_holding{0};   // entries the dying consumer never acknowledged
+  std::atomic<int> acked{0};         // sum of XACK replies
+  std::atomic<int> errors{0};        // unexpected replies
+  std::atomic<int> claimed{0};       // entries taken over with XAUTOCLAIM
+  std::atomic<int> died_holding{0};  // entries the dying consumer never acknowledged
+  std::atomic<bool> died{false};     // the others start once it died, so it surely gets work
   std::mutex mu;
   std::multiset<std::string> acked_messages;  // message bodies, once per acknowledgement
 };
@@ -64,8 +54,7 @@ void Produce(int topic) {
   auto c = Connect();
   for (int i = 0; i < kPerTopic; ++i) {
     c->Send({"XADD", Partition(topic, i % kPartitions), "MAXLEN", "~", "1000", "*", "body",
-             "t" + std::to_string(topic) + "-m" + std::to_string(i), "pad",
-             std::string(16, 'x')});
+             "t" + std::to_string(topic) + "-m" + std::to_string(i), "pad", std::string(16, 'x')});
   }
   for (int i = 0; i < kPerTopic; ++i) c->Read();
 }
@@ -107,11 +96,13 @@ void Reclaim(Client& c, Topic& t, const std::string& me) {
 }
 
 // A consumer of every partition of its topic. One with die_after > 0 stops after that many
-// batches, leaving its last batch unacknowledged, and disconnects.
+// batches, leaving its last batch unacknowledged, and disconnects; the others wait for that.
 void Consume(Topic& t, const std::string& me, int die_after) {
+  while (die_after == 0 && !t.died.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto c = Connect();
-  std::vector<std::string> read{"XREADGROUP", "GROUP", Group(t.index), me, "COUNT", "20",
-                                "BLOCK", "100", "STREAMS"};
+  std::vector<std::string> read{"XREADGROUP", "GROUP", Group(t.index), me,       "COUNT",
+                                "20",         "BLOCK", "100",          "STREAMS"};
   for (int p = 0; p < kPartitions; ++p) read.push_back(Partition(t.index, p));
   for (int p = 0; p < kPartitions; ++p) read.push_back(">");
   int batches = 0;
@@ -124,14 +115,17 @@ void Consume(Topic& t, const std::string& me, int die_after) {
     }
     if (!r.IsArray()) {
       ++t.errors;
+      t.died = true;
       return;
     }
     if (die_after > 0 && ++batches > die_after) {
       for (const Reply& kv : r.elements) t.died_holding += static_cast<int>(kv[1].size());
+      t.died = true;
       return;
     }
     for (const Reply& kv : r.elements) Ack(*c, t, kv[0].str, kv[1]);
   }
+  t.died = true;  // (a consumer that could not die still lets the others start)
 }
 
 // Runs producers and consumers until every message is acknowledged (or a minute passes).
@@ -139,8 +133,7 @@ void RunScenario(std::vector<std::unique_ptr<Topic>>& topics) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kTopics; ++t) {
     for (int k = 0; k < kConsumers; ++k) {
-      threads.emplace_back(Consume, std::ref(*topics[t]), "c" + std::to_string(k),
-                           k == 0 ? 3 : 0);
+      threads.emplace_back(Consume, std::ref(*topics[t]), "c" + std::to_string(k), k == 0 ? 3 : 0);
     }
   }
   for (int t = 0; t < kTopics; ++t) threads.emplace_back(Produce, t);
@@ -150,7 +143,7 @@ void RunScenario(std::vector<std::unique_ptr<Topic>>& topics) {
 }  // namespace
 
 TEST_CASE("streams-blocking: message store scenario") {
-  Fresh admin;
+  Client admin;
   for (int t = 0; t < kTopics; ++t)
     for (int p = 0; p < kPartitions; ++p)
       REQUIRE(admin.Run({"XGROUP", "CREATE", Partition(t, p), Group(t), "$", "MKSTREAM"}) == "OK");

@@ -19,17 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A client on a clean database 9 once the shared server has loaded its data (while loading,
-// it answers -LOADING, which the fixture's Client does not wait out).
-struct Fresh : Client {
-  Fresh() {
-    for (int i = 0; i < 1000 && Run({"PING"}).IsError(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    Run({"SELECT", "9"});
-    Run({"FLUSHDB"});
-  }
-};
-
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 int64_t MsSince(Clock::time_point t) {
@@ -68,7 +57,7 @@ bool WaitBlocked(Client& c, long long n) {
 }  // namespace
 
 TEST_CASE("streams-blocking: XREAD BLOCK is woken by XADD from another connection") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XADD", "s", "1-0", "f", "old"}) == "1-0");
   std::vector<std::unique_ptr<Client>> readers;
   for (int i = 0; i < 6; ++i) {  // several connections, so several event-loop threads
@@ -84,7 +73,7 @@ TEST_CASE("streams-blocking: XREAD BLOCK is woken by XADD from another connectio
 }
 
 TEST_CASE("streams-blocking: BLOCK 0 waits until an entry arrives, on any of the keys") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XADD", "a", "1-0", "f", "v"}) == "1-0");
   auto r = Connect();
   SendNow(*r, {"XREAD", "COUNT", "5", "BLOCK", "0", "STREAMS", "a", "b", "$", "$"});
@@ -95,7 +84,7 @@ TEST_CASE("streams-blocking: BLOCK 0 waits until an entry arrives, on any of the
 }
 
 TEST_CASE("streams-blocking: timeouts reply a null array in RESP2 and a null in RESP3") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XADD", "s", "1-0", "f", "v"}) == "1-0");
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$"}) == "OK");
   auto start = Clock::now();
@@ -113,14 +102,16 @@ TEST_CASE("streams-blocking: timeouts reply a null array in RESP2 and a null in 
   CHECK(r3.Command({"XREADGROUP", "GROUP", "g", "c", "BLOCK", "100", "STREAMS", "s", ">"}) ==
         "_\r\n");
   // A reply that comes after blocking is a RESP3 map.
-  r3.Write("*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n");
+  r3.Write(
+      "*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n");
   REQUIRE(WaitBlocked(w, 1));
   CHECK(w.Run({"XADD", "s", "2-0", "f", "v2"}) == "2-0");
-  CHECK(r3.ReadValue() == "%1\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$2\r\nv2\r\n");
+  CHECK(r3.ReadValue() ==
+        "%1\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$2\r\nv2\r\n");
 }
 
 TEST_CASE("streams-blocking: XREADGROUP BLOCK delivers into the consumer's PEL") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}) == "OK");
   auto r = Connect();
   SendNow(*r, {"XREADGROUP", "GROUP", "g", "alice", "BLOCK", "5000", "STREAMS", "s", ">"});
@@ -132,13 +123,13 @@ TEST_CASE("streams-blocking: XREADGROUP BLOCK delivers into the consumer's PEL")
 }
 
 TEST_CASE("streams-blocking: blocked clients are served in the order they blocked") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}) == "OK");
   std::vector<std::unique_ptr<Client>> readers;
   for (int i = 0; i < 3; ++i) {
     readers.push_back(Connect());
     SendNow(*readers.back(), {"XREADGROUP", "GROUP", "g", "c" + std::to_string(i), "COUNT", "1",
-                          "BLOCK", "5000", "STREAMS", "s", ">"});
+                              "BLOCK", "5000", "STREAMS", "s", ">"});
     REQUIRE(WaitBlocked(w, i + 1));
   }
   for (int i = 0; i < 3; ++i) {
@@ -153,7 +144,7 @@ TEST_CASE("streams-blocking: blocked clients are served in the order they blocke
 }
 
 TEST_CASE("streams-blocking: deleting the stream or its group fails a blocked XREADGROUP") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}) == "OK");
   auto r = Connect();
   SendNow(*r, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">"});
@@ -165,7 +156,8 @@ TEST_CASE("streams-blocking: deleting the stream or its group fails a blocked XR
   SendNow(*r, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">"});
   REQUIRE(WaitBlocked(w, 1));
   CHECK(w.Run({"XGROUP", "DESTROY", "s", "g"}).IsInt(1));
-  CHECK(r->Read().IsError("NOGROUP the consumer group this client was blocked on no longer exists"));
+  CHECK(
+      r->Read().IsError("NOGROUP the consumer group this client was blocked on no longer exists"));
 
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$"}) == "OK");
   SendNow(*r, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">"});
@@ -175,7 +167,7 @@ TEST_CASE("streams-blocking: deleting the stream or its group fails a blocked XR
 }
 
 TEST_CASE("streams-blocking: a blocked XREAD outlives its key and keeps its $ position") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XADD", "s", "5-0", "f", "v"}) == "5-0");
   auto r = Connect();
   SendNow(*r, {"XREAD", "BLOCK", "5000", "STREAMS", "s", "$"});
@@ -189,7 +181,7 @@ TEST_CASE("streams-blocking: a blocked XREAD outlives its key and keeps its $ po
 }
 
 TEST_CASE("streams-blocking: CLIENT UNBLOCK with TIMEOUT or ERROR") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XADD", "s", "1-0", "f", "v"}) == "1-0");
   auto r = Connect();
   long long id = r->Run({"CLIENT", "ID"}).integer;
@@ -206,7 +198,7 @@ TEST_CASE("streams-blocking: CLIENT UNBLOCK with TIMEOUT or ERROR") {
 }
 
 TEST_CASE("streams-blocking: a client that disconnects while blocked leaves nothing behind") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}) == "OK");
   {
     auto a = Connect();
@@ -225,13 +217,15 @@ TEST_CASE("streams-blocking: a client that disconnects while blocked leaves noth
 }
 
 TEST_CASE("streams-blocking: a reader woken with nothing new for it keeps waiting") {
-  Fresh w;
+  Client w;
   CHECK(w.Run({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}) == "OK");
   auto a = Connect();
   auto b = Connect();
-  SendNow(*a, {"XREADGROUP", "GROUP", "g", "a", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", ">"});
+  SendNow(*a,
+          {"XREADGROUP", "GROUP", "g", "a", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", ">"});
   REQUIRE(WaitBlocked(w, 1));
-  SendNow(*b, {"XREADGROUP", "GROUP", "g", "b", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", ">"});
+  SendNow(*b,
+          {"XREADGROUP", "GROUP", "g", "b", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", ">"});
   REQUIRE(WaitBlocked(w, 2));
   CHECK(w.Run({"XADD", "s", "1-0", "f", "v"}) == "1-0");
   CHECK(a->Read().Dump() == "[[s, [[1-0, [f, v]]]]]");  // a took it; b found nothing

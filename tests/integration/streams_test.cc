@@ -27,17 +27,6 @@ constexpr std::string_view kInvalidId =
 constexpr std::string_view kTopItem =
     "!ERR The ID specified in XADD is equal or smaller than the target stream top item";
 
-// A client on a clean database 9 once the shared server has loaded its data (while loading,
-// it answers -LOADING, which the fixture's Client does not wait out).
-struct Fresh : Client {
-  Fresh() {
-    for (int i = 0; i < 1000 && Run({"PING"}).IsError(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    Run({"SELECT", "9"});
-    Run({"FLUSHDB"});
-  }
-};
-
 std::string Do(Client& c, std::initializer_list<std::string_view> args) {
   return c.Run(args).Dump();
 }
@@ -61,9 +50,7 @@ struct Resp3 {
     REQUIRE(raw.Command({"HELLO", "3"}).starts_with("%"));
     REQUIRE(raw.Command({"SELECT", "9"}) == "+OK\r\n");
   }
-  std::string operator()(std::initializer_list<std::string_view> args) {
-    return raw.Command(args);
-  }
+  std::string operator()(std::initializer_list<std::string_view> args) { return raw.Command(args); }
 };
 
 }  // namespace
@@ -73,7 +60,7 @@ struct Resp3 {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XADD with explicit, partial and automatic IDs") {
-  Fresh c;
+  Client c;
   CHECK(Do(c, {"XADD", "s", "1-1", "f", "v"}) == "1-1");
   CHECK(Do(c, {"XADD", "s", "1-*", "f", "v"}) == "1-2");
   CHECK(Do(c, {"XADD", "s", "1", "f", "v"}) == kTopItem);  // "1" is 1-0
@@ -90,7 +77,8 @@ TEST_CASE("streams: XADD with explicit, partial and automatic IDs") {
   Reply a = c.Run({"XADD", "auto", "*", "f", "v"});
   REQUIRE(a.type == Reply::Type::kString);
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
   CHECK(std::abs(std::stoll(a.str) - now_ms) < 10000);
   CHECK(Do(c, {"XADD", "auto", "99999999999999-5", "f", "v"}) == "99999999999999-5");
   CHECK(Do(c, {"XADD", "auto", "*", "f", "v"}) == "99999999999999-6");  // the clock is behind
@@ -98,7 +86,7 @@ TEST_CASE("streams: XADD with explicit, partial and automatic IDs") {
 }
 
 TEST_CASE("streams: XADD errors, in Redis's order") {
-  Fresh c;
+  Client c;
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   CHECK(Do(c, {"XADD", "s"}) == "!ERR wrong number of arguments for 'xadd' command");
   CHECK(Do(c, {"XADD", "s", "*", "f"}) == "!ERR wrong number of arguments for 'xadd' command");
@@ -135,7 +123,7 @@ TEST_CASE("streams: XADD errors, in Redis's order") {
 }
 
 TEST_CASE("streams: XADD NOMKSTREAM and trimming options") {
-  Fresh c;
+  Client c;
   CHECK(c.Run({"XADD", "s", "NOMKSTREAM", "*", "f", "v"}).IsNil());
   CHECK(Do(c, {"EXISTS", "s"}) == ":0");
   CHECK(Do(c, {"XADD", "s", "1-0", "f", "v"}) == "1-0");
@@ -152,8 +140,7 @@ TEST_CASE("streams: XADD NOMKSTREAM and trimming options") {
   CHECK(Do(c, {"XLEN", "big"}) == ":239");  // removing a chunk would leave fewer than 200
   CHECK(Do(c, {"XADD", "big", "MAXLEN", "~", "10", "LIMIT", "50", "252-0", "f", "v"}) == "252-0");
   CHECK(Do(c, {"XLEN", "big"}) == ":240");  // a chunk is more than LIMIT
-  CHECK(Do(c, {"XADD", "big", "limit", "100", "maxlen", "~", "10", "253-0", "f", "v"}) ==
-        "253-0");
+  CHECK(Do(c, {"XADD", "big", "limit", "100", "maxlen", "~", "10", "253-0", "f", "v"}) == "253-0");
   CHECK(Do(c, {"XLEN", "big"}) == ":141");
   CHECK(Do(c, {"XADD", "big", "MINID", "~", "0", "LIMIT", "0", "254-0", "f", "v"}) == "254-0");
 }
@@ -163,7 +150,7 @@ TEST_CASE("streams: XADD NOMKSTREAM and trimming options") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XRANGE and XREVRANGE bounds, exclusive ranges and COUNT") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 5);
   CHECK(Do(c, {"XADD", "s", "5-1", "f", "v5b"}) == "5-1");
   CHECK(Do(c, {"XRANGE", "s", "2", "3"}) == "[" + Entry(2) + ", " + Entry(3) + "]");
@@ -185,7 +172,8 @@ TEST_CASE("streams: XRANGE and XREVRANGE bounds, exclusive ranges and COUNT") {
   CHECK(Do(c, {"XRANGE", "s", "-", "+", "COUNT"}) == kSyntax);
   CHECK(Do(c, {"XRANGE", "s", "-", "+", "COUNT", "x"}) == kNotInt);
   CHECK(Do(c, {"XRANGE", "s", "-", "+", "FOO", "1"}) == kSyntax);
-  for (const char* bad : {"x", "(-", "(", "(+"}) CHECK(Do(c, {"XRANGE", "s", bad, "+"}) == kInvalidId);
+  for (const char* bad : {"x", "(-", "(", "(+"})
+    CHECK(Do(c, {"XRANGE", "s", bad, "+"}) == kInvalidId);
   CHECK(Do(c, {"XRANGE", "s", "-", "(0-0"}) == "!ERR invalid end ID for the interval");
   CHECK(Do(c, {"XRANGE", "s", "(18446744073709551615-18446744073709551615", "+"}) ==
         "!ERR invalid start ID for the interval");
@@ -197,7 +185,7 @@ TEST_CASE("streams: XRANGE and XREVRANGE bounds, exclusive ranges and COUNT") {
 }
 
 TEST_CASE("streams: XLEN, XDEL and the deleted-entry bookkeeping") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 5);
   CHECK(Do(c, {"XLEN", "s"}) == ":5");
   CHECK(Do(c, {"XLEN", "nokey"}) == ":0");
@@ -217,7 +205,7 @@ TEST_CASE("streams: XLEN, XDEL and the deleted-entry bookkeeping") {
 }
 
 TEST_CASE("streams: XTRIM strategies, limits and errors") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 5);
   CHECK(Do(c, {"XTRIM", "s", "MAXLEN", "10"}) == ":0");
   CHECK(Do(c, {"XTRIM", "s", "MAXLEN", "~", "2"}) == ":0");  // one partial chunk: kept
@@ -241,7 +229,7 @@ TEST_CASE("streams: XTRIM strategies, limits and errors") {
 }
 
 TEST_CASE("streams: XSETID sets the last ID and the counters") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 6);
   CHECK(Do(c, {"XDEL", "s", "1-0", "2-0"}) == ":2");
   CHECK(Do(c, {"XSETID", "s", "5-0"}) ==
@@ -263,8 +251,8 @@ TEST_CASE("streams: XSETID sets the last ID and the counters") {
         "!ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
   Reply info = c.Run({"XINFO", "STREAM", "s"});
   REQUIRE(info.size() == 20);
-  CHECK(info[7].Dump() == "8-0");   // last-generated-id
-  CHECK(info[9].Dump() == "7-0");   // max-deleted-entry-id
+  CHECK(info[7].Dump() == "8-0");    // last-generated-id
+  CHECK(info[9].Dump() == "7-0");    // max-deleted-entry-id
   CHECK(info[11].Dump() == ":100");  // entries-added
   CHECK(Do(c, {"XADD", "s", "8-0", "f", "v"}) == kTopItem);
   CHECK(Do(c, {"XADD", "s", "8-*", "f", "v"}) == "8-1");
@@ -277,7 +265,7 @@ TEST_CASE("streams: XSETID sets the last ID and the counters") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XREAD from several streams, with $, + and COUNT") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 3);
   CHECK(Do(c, {"XADD", "s2", "7-0", "g", "w"}) == "7-0");
   const std::string all = "[" + Entry(1) + ", " + Entry(2) + ", " + Entry(3) + "]";
@@ -297,7 +285,7 @@ TEST_CASE("streams: XREAD from several streams, with $, + and COUNT") {
 }
 
 TEST_CASE("streams: XREAD argument errors") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 1);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   const std::string_view unbalanced =
@@ -317,7 +305,8 @@ TEST_CASE("streams: XREAD argument errors") {
         "!ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
   CHECK(Do(c, {"XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"}) ==
         "!ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-  for (const char* bad : {"(1", "-", "x"}) CHECK(Do(c, {"XREAD", "STREAMS", "s", bad}) == kInvalidId);
+  for (const char* bad : {"(1", "-", "x"})
+    CHECK(Do(c, {"XREAD", "STREAMS", "s", bad}) == kInvalidId);
   CHECK(Do(c, {"XREAD", "STREAMS", "str", "x"}) == kWrongType);  // per key: type, then ID
   CHECK(Do(c, {"XREAD", "STREAMS", "s", "str", "x", "0"}) == kInvalidId);
   CHECK(Do(c, {"XREAD", "STREAMS", "nokey", "str", "0", "0"}) == kWrongType);
@@ -328,7 +317,7 @@ TEST_CASE("streams: XREAD argument errors") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XGROUP CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 4);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   const std::string_view need_key =
@@ -387,7 +376,7 @@ TEST_CASE("streams: XGROUP CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER")
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XREADGROUP delivers new entries and a consumer's history") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 4);
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"}) ==
@@ -421,7 +410,7 @@ TEST_CASE("streams: XREADGROUP delivers new entries and a consumer's history") {
 }
 
 TEST_CASE("streams: XREADGROUP errors") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 2);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}) ==
@@ -430,14 +419,14 @@ TEST_CASE("streams: XREADGROUP errors") {
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "nokey", ">"}) ==
         "!NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option");
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "str", ">"}) == kWrongType);
-  CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$"}).starts_with(
-      "!ERR The $ ID is meaningless in the context of XREADGROUP"));
+  CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$"})
+            .starts_with("!ERR The $ ID is meaningless in the context of XREADGROUP"));
   for (const char* bad : {"x", "(1", "+", "-"})
     CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", bad}) == kInvalidId);
   CHECK(Do(c, {"XREADGROUP", "COUNT", "1", "BLOCK", "1", "STREAMS", "s", "0"}) ==
         "!ERR Missing GROUP option for XREADGROUP");
-  CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">", "x"}).starts_with(
-      "!ERR Unbalanced XREAD list of streams"));
+  CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">", "x"})
+            .starts_with("!ERR Unbalanced XREAD list of streams"));
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "BLOCK", "-1", "STREAMS", "s", ">"}) ==
         "!ERR timeout is negative");
   CHECK(Do(c, {"XREADGROUP", "GROUP", "g", "c", "GROUP", "g2", "d", "STREAMS", "s", "0"}) ==
@@ -447,7 +436,7 @@ TEST_CASE("streams: XREADGROUP errors") {
 }
 
 TEST_CASE("streams: XACK and XPENDING in every form") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 4);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
@@ -493,7 +482,7 @@ TEST_CASE("streams: XACK and XPENDING in every form") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XCLAIM moves pending entries and their counters") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 5);
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
   c.Run({"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"});
@@ -509,8 +498,8 @@ TEST_CASE("streams: XCLAIM moves pending entries and their counters") {
   CHECK(p[1][1] == "bob");
   CHECK(p[1][2].integer >= 5000);
   CHECK(p[1][3].integer == 7);
-  CHECK(Do(c, {"XCLAIM", "s", "g", "carol", "1000000", "1-0"}) == "[]");  // not idle enough
-  CHECK(c.Run({"XINFO", "CONSUMERS", "s", "g"}).size() == 2);  // carol was not created
+  CHECK(Do(c, {"XCLAIM", "s", "g", "carol", "1000000", "1-0"}) == "[]");   // not idle enough
+  CHECK(c.Run({"XINFO", "CONSUMERS", "s", "g"}).size() == 2);              // carol was not created
   CHECK(Do(c, {"XCLAIM", "s", "g", "bob", "0", "9-0", "FORCE"}) == "[]");  // no such entry
   CHECK(Do(c, {"XACK", "s", "g", "4-0", "5-0"}) == ":2");
   CHECK(Do(c, {"XCLAIM", "s", "g", "bob", "100000", "4-0", "FORCE"}) == "[" + Entry(4) + "]");
@@ -528,7 +517,7 @@ TEST_CASE("streams: XCLAIM moves pending entries and their counters") {
 }
 
 TEST_CASE("streams: XCLAIM errors") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 2);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
@@ -554,7 +543,7 @@ TEST_CASE("streams: XCLAIM errors") {
 }
 
 TEST_CASE("streams: XAUTOCLAIM scans with a cursor and reports deleted entries") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 6);
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
   c.Run({"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"});
@@ -594,14 +583,15 @@ TEST_CASE("streams: XAUTOCLAIM scans with a cursor and reports deleted entries")
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: XINFO STREAM, FULL, GROUPS and CONSUMERS") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 3);
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
   c.Run({"XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"});
   CHECK(Do(c, {"XINFO", "STREAM", "s"}) ==
         "[length, :3, radix-tree-keys, :1, radix-tree-nodes, :2, last-generated-id, 3-0, "
         "max-deleted-entry-id, 0-0, entries-added, :3, recorded-first-entry-id, 1-0, groups, :1, "
-        "first-entry, " + Entry(1) + ", last-entry, " + Entry(3) + "]");
+        "first-entry, " +
+            Entry(1) + ", last-entry, " + Entry(3) + "]");
   CHECK(Do(c, {"XINFO", "GROUPS", "s"}) ==
         "[[name, g, consumers, :1, pending, :2, last-delivered-id, 2-0, entries-read, :2, lag, "
         ":1]]");
@@ -615,8 +605,8 @@ TEST_CASE("streams: XINFO STREAM, FULL, GROUPS and CONSUMERS") {
   CHECK(full[14] == "entries");
   CHECK(full[15].Dump() == "[" + Entry(1) + "]");
   const Reply& group = full[17][0];
-  CHECK(group[9].integer == 2);                  // pel-count
-  CHECK(group[11].size() == 1);                  // pending, cut to COUNT
+  CHECK(group[9].integer == 2);  // pel-count
+  CHECK(group[11].size() == 1);  // pending, cut to COUNT
   CHECK(group[11][0][1] == "alice");
   const Reply& alice = group[13][0];
   CHECK(alice[0] == "name");
@@ -636,7 +626,7 @@ TEST_CASE("streams: XINFO STREAM, FULL, GROUPS and CONSUMERS") {
 }
 
 TEST_CASE("streams: XINFO errors and HELP") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 1);
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   const std::string_view bad_stream =
@@ -664,7 +654,7 @@ TEST_CASE("streams: XINFO errors and HELP") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: RESP3 maps and nulls") {
-  Fresh c;
+  Client c;
   Fill(c, "r3", 1, 2);
   Resp3 r;
   CHECK(r({"XREAD", "STREAMS", "r3", "1"}) ==
@@ -674,26 +664,28 @@ TEST_CASE("streams: RESP3 maps and nulls") {
   CHECK(r({"XADD", "none", "NOMKSTREAM", "*", "f", "v"}) == "_\r\n");
   CHECK(r({"XGROUP", "CREATE", "r3", "g", "0"}) == "+OK\r\n");
   CHECK(r({"XPENDING", "r3", "g"}) == "*4\r\n:0\r\n_\r\n_\r\n_\r\n");
-  CHECK(r({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "r3", ">"}).starts_with(
-      "%1\r\n$2\r\nr3\r\n*1\r\n"));
+  CHECK(r({"XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "r3", ">"})
+            .starts_with("%1\r\n$2\r\nr3\r\n*1\r\n"));
   CHECK(r({"XDEL", "r3", "1-0"}) == ":1\r\n");
   CHECK(r({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "r3", "0"}) ==
         "%1\r\n$2\r\nr3\r\n*1\r\n*2\r\n$3\r\n1-0\r\n_\r\n");
-  CHECK(r({"XINFO", "GROUPS", "r3"}) ==
-        "*1\r\n%6\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:1\r\n$7\r\npending\r\n:1\r\n"
-        "$17\r\nlast-delivered-id\r\n$3\r\n1-0\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:1\r\n");
+  CHECK(
+      r({"XINFO", "GROUPS", "r3"}) ==
+      "*1\r\n%6\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:1\r\n$7\r\npending\r\n:1\r\n"
+      "$17\r\nlast-delivered-id\r\n$3\r\n1-0\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:1\r\n");
   CHECK(r({"XADD", "r3", "3-0", "f", "v3"}) == "$3\r\n3-0\r\n");
   CHECK(r({"XADD", "r3", "4-0", "f", "v4"}) == "$3\r\n4-0\r\n");
   CHECK(r({"XDEL", "r3", "3-0"}) == ":1\r\n");
   CHECK(r({"XGROUP", "CREATE", "r3", "g2", "2-0", "ENTRIESREAD", "-1"}) == "+OK\r\n");
-  CHECK(r({"XINFO", "GROUPS", "r3"}).ends_with(
-      "$12\r\nentries-read\r\n_\r\n$3\r\nlag\r\n_\r\n"));  // unknown behind a deletion
+  CHECK(r({"XINFO", "GROUPS", "r3"})
+            .ends_with(
+                "$12\r\nentries-read\r\n_\r\n$3\r\nlag\r\n_\r\n"));  // unknown behind a deletion
   CHECK(r({"XINFO", "STREAM", "r3"}).starts_with("%10\r\n$6\r\nlength\r\n:2\r\n"));
   CHECK(r({"XINFO", "STREAM", "r3", "FULL"}).starts_with("%9\r\n"));
   CHECK(r({"XINFO", "CONSUMERS", "r3", "g"}).starts_with("*1\r\n%4\r\n$4\r\nname\r\n$1\r\nc\r\n"));
   CHECK(r({"XGROUP", "CREATE", "empty", "g", "$", "MKSTREAM"}) == "+OK\r\n");
-  CHECK(r({"XINFO", "STREAM", "empty"}).ends_with(
-      "$11\r\nfirst-entry\r\n_\r\n$10\r\nlast-entry\r\n_\r\n"));
+  CHECK(r({"XINFO", "STREAM", "empty"})
+            .ends_with("$11\r\nfirst-entry\r\n_\r\n$10\r\nlast-entry\r\n_\r\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -701,7 +693,7 @@ TEST_CASE("streams: RESP3 maps and nulls") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("streams: TYPE, OBJECT ENCODING, DEL, RENAME, COPY and EXPIRE on a stream") {
-  Fresh c;
+  Client c;
   Fill(c, "s", 1, 3);
   CHECK(Do(c, {"XGROUP", "CREATE", "s", "g", "0"}) == "OK");
   c.Run({"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"});
@@ -722,7 +714,7 @@ TEST_CASE("streams: TYPE, OBJECT ENCODING, DEL, RENAME, COPY and EXPIRE on a str
 }
 
 TEST_CASE("streams: every stream command on a string key is WRONGTYPE") {
-  Fresh c;
+  Client c;
   CHECK(Do(c, {"SET", "str", "x"}) == "OK");
   const std::vector<std::vector<std::string>> cmds = {
       {"XADD", "str", "*", "f", "v"},
@@ -756,7 +748,7 @@ TEST_CASE("streams: every stream command on a string key is WRONGTYPE") {
 }
 
 TEST_CASE("streams: COMMAND reports the stream commands and XREAD's keys") {
-  Fresh c;
+  Client c;
   Reply info = c.Run({"COMMAND", "INFO", "xadd", "xreadgroup", "xgroup"});
   REQUIRE(info.size() == 3);
   CHECK(info[0][0] == "xadd");
@@ -764,13 +756,13 @@ TEST_CASE("streams: COMMAND reports the stream commands and XREAD's keys") {
   CHECK(info[1][1].integer == -7);
   CHECK(Do(c, {"COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"}) ==
         "[a, b]");
-  CHECK(Do(c, {"COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "streams", "c", "STREAMS", "k",
-               ">"}) == "[k]");
+  CHECK(Do(c, {"COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "streams", "c", "STREAMS", "k", ">"}) ==
+        "[k]");
 }
 
 TEST_CASE("streams: concurrent producers on many connections get unique, ordered IDs") {
   constexpr int kClients = 8, kPerClient = 300;
-  Fresh c;
+  Client c;
   std::vector<std::thread> threads;
   std::vector<std::vector<std::string>> ids(kClients);
   for (int t = 0; t < kClients; ++t) {

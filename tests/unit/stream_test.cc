@@ -1,6 +1,8 @@
 // Unit tests of the stream value type: IDs, the packed chunks (against a std::map model over
 // 100,000 random operations), consumer-group PELs, lag counters, and the serialized form
 // (round trips and damaged input).
+#include "engine/stream.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "engine/stream.h"
 
 using namespace runnel::engine;
 
@@ -336,15 +336,15 @@ TEST_CASE("stream: 100,000 random operations agree with a std::map model") {
     if (kind < 45) {
       next_ms += rnd(3);
       StreamId id{next_ms, m.empty() || std::prev(m.end())->first.ms != next_ms
-                               ? 0 : std::prev(m.end())->first.seq + 1};
+                               ? 0
+                               : std::prev(m.end())->first.seq + 1};
       if (!m.empty() && id <= s.last_id()) id = {s.last_id().ms, s.last_id().seq + 1};
       Fields fv = rnd(4) == 0 ? Fields{"x" + std::to_string(rnd(3)), std::string(rnd(300), 'p')}
                               : Fields{"a", std::to_string(op), "b", std::string(rnd(20), 'q')};
       Add(s, id, fv);
       m[id] = fv;
     } else if (kind < 60) {
-      StreamId id = !m.empty() && rnd(2) ? std::next(m.begin(), rnd(m.size()))->first
-                                         : random_id();
+      StreamId id = !m.empty() && rnd(2) ? std::next(m.begin(), rnd(m.size()))->first : random_id();
       CHECK(s.Delete(id) == (m.erase(id) == 1));
     } else if (kind < 75) {
       StreamId a = random_id(), b = random_id();
@@ -481,8 +481,8 @@ namespace {
 std::unique_ptr<Stream> RichStream() {
   auto s = std::make_unique<Stream>();
   for (uint64_t i = 1; i <= 300; ++i)
-    Add(*s, {1000 + i / 3, i % 3}, i % 4 ? Fields{"a", "1", "b", std::to_string(i)}
-                                         : Fields{"c", std::string(i, 'y')});
+    Add(*s, {1000 + i / 3, i % 3},
+        i % 4 ? Fields{"a", "1", "b", std::to_string(i)} : Fields{"c", std::string(i, 'y')});
   s->Delete({1010, 1});
   s->Trim({TrimSpec::Kind::kMaxLen, 280, {}, false, 0});
   s->set_last_id({5000, 7});
