@@ -4,6 +4,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/table.h"
+#include "commands/transactions.h"
 #include "common/config.h"
 #include "common/util.h"
 
@@ -181,6 +182,7 @@ void CmdHello(CommandContext& ctx) {
 // RESET
 void CmdReset(CommandContext& ctx) {
   Session& s = ctx.session();
+  DiscardTransaction(ctx.keyspace(), s);
   s.db.store(0);
   s.resp = 2;
   s.reply_mode = ReplyMode::kOn;

@@ -47,6 +47,12 @@ struct Session {
   std::string laddr;  // local "ip:port"
   int fd = -1;
 
+  // MULTI/EXEC (the owning thread only).
+  bool in_multi = false;
+  bool multi_aborted = false;  // a command was refused while queueing: EXEC fails
+  std::vector<std::vector<std::string>> queued;
+  std::shared_ptr<engine::Watch> watch;  // null when nothing is watched
+
   mutable std::mutex mu;  // guards the strings below
   std::string name;
   std::string lib_name;
@@ -181,6 +187,9 @@ class CommandContext {
   // deadline); one that finds its key deleted or its group gone replies with the error Redis
   // gives then.
   bool is_retry() const { return retry_; }
+  // Run by EXEC: the transaction holds the locks, logs one record and serves woken clients.
+  void set_in_exec(bool v) { in_exec_ = v; }
+  bool in_exec() const { return in_exec_; }
   // Recovery: the command is a logged effect run again at its original time `time_ms`; no
   // checks, no logging, no blocking.
   void set_replay(int64_t time_ms) {
@@ -226,6 +235,7 @@ class CommandContext {
   const char* request_lo_ = nullptr;
   const char* request_hi_ = nullptr;
   bool retry_ = false;
+  bool in_exec_ = false;
   bool replay_ = false;
   int64_t replay_time_ms_ = 0;
   uint64_t required_lsn_ = 0;

@@ -162,6 +162,13 @@ bool Admit(CommandContext& ctx, const CommandSpec& spec) {
   return true;
 }
 
+// In MULTI these run at once; everything else is queued for EXEC.
+bool RunsInMulti(const CommandSpec& spec) {
+  const std::string& n = spec.name;
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset";
+}
+
 }  // namespace
 
 void SetLoading(bool loading) { g_loading.store(loading); }
@@ -172,19 +179,24 @@ void Execute(CommandContext& ctx) {
   const CommandTable& table = Commands();
   const CommandSpec* spec = table.Find(args[0]);
   Session& session = ctx.session();
-  // As in Redis: unknown command, unknown subcommand and arity come before authentication.
+  // As in Redis: unknown command, unknown subcommand and arity come before authentication. In
+  // MULTI such an error also dooms the transaction (EXECABORT).
+  auto reject = [&](std::string_view error) {
+    if (session.in_multi) session.multi_aborted = true;
+    ctx.Error(error);
+  };
   if (spec == nullptr) {
-    ctx.Error(UnknownCommand(args));
+    reject(UnknownCommand(args));
     return;
   }
   if (!spec->subcommands.empty() && (args.size() >= 2 || spec->handler == nullptr)) {
     if (args.size() < 2) {
-      ctx.Error(WrongArgs(spec->name));
+      reject(WrongArgs(spec->name));
       return;
     }
     const CommandSpec* sub = table.FindSub(*spec, args[1]);
     if (sub == nullptr) {
-      ctx.Error(UnknownSubcommand(args[1], spec->name));
+      reject(UnknownSubcommand(args[1], spec->name));
       return;
     }
     spec = sub;
@@ -192,11 +204,21 @@ void Execute(CommandContext& ctx) {
   CommandStats& stats = ctx.stats().per_command[spec->id];
   if (!ArityOk(*spec, args.size())) {
     stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
-    ctx.Error(WrongArgs(spec->name));
+    reject(WrongArgs(spec->name));
     return;
   }
   if (!ctx.replaying() && !Admit(ctx, *spec)) {
     stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+    if (session.in_multi) session.multi_aborted = true;
+    return;
+  }
+  if (session.in_multi && !RunsInMulti(*spec)) {
+    if (spec->is(kNoMulti)) {
+      reject("ERR Command not allowed inside a transaction");
+      return;
+    }
+    session.queued.emplace_back(args.begin(), args.end());
+    ctx.out().Simple("QUEUED");
     return;
   }
 
@@ -214,9 +236,9 @@ void Execute(CommandContext& ctx) {
     // It read or wrote anything: its reply waits for everything logged so far.
     if (persist::Wal* wal = GetWal()) ctx.set_required_lsn(wal->last_lsn());
   } else {
-    ShardLocks locks(ctx, *spec, args);
+    ShardLocks locks(ctx, *spec, args);  // inside EXEC, already held: the lock is reentrant
     spec->handler(ctx);
-    if (!ctx.replaying()) {
+    if (!ctx.replaying() && !ctx.in_exec()) {
       // Still under the locks: the log order is the apply order for these keys, and no write
       // can come between "nothing there" and "waiting".
       LogEffects(ctx, *spec, locks.shards());
@@ -226,7 +248,7 @@ void Execute(CommandContext& ctx) {
       if (ctx.blocked() && !ctx.is_retry()) ctx.set_blocked_client(RegisterBlocked(ctx));
     }
   }
-  if (!ctx.changes().ready.empty() && !ctx.is_retry()) ServeReadyKeys(ctx);
+  if (!ctx.changes().ready.empty() && !ctx.is_retry() && !ctx.in_exec()) ServeReadyKeys(ctx);
   uint64_t ticks = __rdtsc() - start_ticks;
   // Each thread writes only its own counters (INFO reads them): no locked instructions needed.
   Bump(stats.calls, 1);

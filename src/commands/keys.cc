@@ -690,6 +690,7 @@ void ClearDatabases(Keyspace& ks, int db) {
       if (db >= 0 && d != db) continue;
       if (Table* t = s.find_table(d)) t->Clear();
     }
+    s.TouchWatchers(db);
     s.version++;
   }
 }

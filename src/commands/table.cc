@@ -263,6 +263,7 @@ const CommandTable& Commands() {
     RegisterStrings(*t);
     RegisterKeys(*t);
     RegisterDump(*t);
+    RegisterTransactions(*t);
     RegisterConnection(*t);
     RegisterServer(*t);
     RegisterStreams(*t);

@@ -147,6 +147,7 @@ const CommandTable& Commands();
 void RegisterStrings(CommandTable& t);
 void RegisterKeys(CommandTable& t);
 void RegisterDump(CommandTable& t);
+void RegisterTransactions(CommandTable& t);
 void RegisterConnection(CommandTable& t);
 void RegisterServer(CommandTable& t);
 void RegisterStreams(CommandTable& t);

@@ -86,36 +86,59 @@ uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<cons
   engine::Changes& changes = ctx.changes();
   if (wal == nullptr || (changes.dirty == 0 && changes.expired.empty())) return 0;
   int db = ctx.session().db.load(std::memory_order_relaxed);
-  uint64_t lsn;
   if (changes.expired.empty() && ctx.effects().empty() && shards.size() <= 1) {
     // The common case (SET, INCR, XADD with an ID): the arguments as they came, no copies.
     thread_local std::string payload;
     payload.clear();
     persist::EncodeCommands(db, ctx.now_ms(), ctx.args(), &payload);
-    lsn = wal->Append(persist::kCommands, payload);
-  } else {
-    std::vector<Command> cmds;
-    int current = db;
-    for (auto& [expired_db, key] : changes.expired) {
-      if (expired_db != current) {
-        cmds.push_back({"SELECT", std::to_string(expired_db)});
-        current = expired_db;
-      }
-      cmds.push_back({"DEL", key});
+    uint64_t lsn = wal->Append(persist::kCommands, payload);
+    for (int s : shards) {
+      engine::Shard& shard = ctx.keyspace().shard(s);
+      shard.last_lsn = std::max(shard.last_lsn, lsn);
     }
-    if (current != db) cmds.push_back({"SELECT", std::to_string(db)});
-    if (!ctx.effects().empty()) {
-      for (const Command& e : ctx.effects()) {
-        std::vector<std::string_view> argv(e.begin(), e.end());
-        AddSplit(argv, &cmds);
-      }
-    } else if (changes.dirty > 0) {
-      AddSplit(ctx.args(), &cmds);
-    }
-    lsn = Append(wal, db, ctx.now_ms(), cmds);
+    return lsn;
   }
+  std::vector<Command> cmds;
+  int current = db;
+  CollectEffects(ctx, &current, &cmds);
+  return AppendCommands(ctx.keyspace(), db, ctx.now_ms(), cmds, shards);
+}
+
+void CollectEffects(CommandContext& ctx, int* current_db, std::vector<Command>* cmds) {
+  engine::Changes& changes = ctx.changes();
+  if (changes.dirty == 0 && changes.expired.empty()) return;
+  auto select = [&](int db) {
+    if (db == *current_db) return;
+    cmds->push_back({"SELECT", std::to_string(db)});
+    *current_db = db;
+  };
+  for (auto& [expired_db, key] : changes.expired) {
+    select(expired_db);
+    cmds->push_back({"DEL", key});
+  }
+  select(ctx.session().db.load(std::memory_order_relaxed));
+  if (!ctx.effects().empty()) {
+    for (const Command& e : ctx.effects()) {
+      std::vector<std::string_view> argv(e.begin(), e.end());
+      AddSplit(argv, cmds);
+      // An effect may switch databases itself (COPY ... DB n logs SELECT, RESTORE, SELECT).
+      if (e.size() == 2 && EqualsIgnoreCase(e[0], "SELECT")) {
+        int64_t n;
+        if (ParseInt64(e[1], &n)) *current_db = static_cast<int>(n);
+      }
+    }
+  } else if (changes.dirty > 0) {
+    AddSplit(ctx.args(), cmds);
+  }
+}
+
+uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
+                        const std::vector<Command>& cmds, std::span<const int> shards) {
+  persist::Wal* wal = g_wal;
+  if (wal == nullptr || cmds.empty()) return 0;
+  uint64_t lsn = Append(wal, db, now_ms, cmds);
   for (int s : shards) {
-    engine::Shard& shard = ctx.keyspace().shard(s);
+    engine::Shard& shard = ks.shard(s);
     shard.last_lsn = std::max(shard.last_lsn, lsn);
   }
   return lsn;

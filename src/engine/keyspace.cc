@@ -77,6 +77,13 @@ size_t Table::ExpireSample(int64_t now_ms, size_t samples, std::mt19937_64& rng,
 // Shard and Keyspace
 // ---------------------------------------------------------------------------------------------
 
+void Shard::TouchWatchers(int db) {
+  for (auto& [key, list] : watchers) {
+    if (db >= 0 && key.first != db) continue;
+    for (auto& w : list) w->dirty.store(true, std::memory_order_relaxed);
+  }
+}
+
 Table& Shard::table(int db) {
   auto& t = tables_[db];
   if (!t) t = std::make_unique<Table>();
@@ -149,6 +156,11 @@ size_t Keyspace::ActiveExpire(int offset, int stride, int64_t now_ms, int64_t bu
 void Db::Touched(std::string_view key) {
   Shard& shard = ks_->shard(ShardOf(key));
   shard.version++;
+  if (!shard.watchers.empty()) {
+    auto it = shard.watchers.find(std::make_pair(index_, std::string(key)));
+    if (it != shard.watchers.end())
+      for (auto& w : it->second) w->dirty.store(true, std::memory_order_relaxed);
+  }
   if (changes_ == nullptr) return;
   changes_->dirty++;
   if (shard.waiters.empty()) return;  // the common case: nobody is blocked here

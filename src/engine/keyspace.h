@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -42,6 +43,13 @@ struct Changes {
     ready.clear();
     expired.clear();
   }
+};
+
+// A client's WATCH: made dirty when any watched key is written (EXEC then fails).
+struct Watch {
+  std::atomic<bool> dirty{false};
+  // (db, key, the key's expiry time when watched): a watched key that expires also counts.
+  std::vector<std::tuple<int, std::string, int64_t>> keys;
 };
 
 // One database's keys within one shard.
@@ -91,6 +99,10 @@ class Shard {
   uint64_t last_lsn = 0;
   // Clients blocked on keys of this shard, per (db, key), in the order they blocked.
   std::map<std::pair<int, std::string>, std::deque<std::shared_ptr<Waiter>>> waiters;
+  // Clients watching keys of this shard, per (db, key).
+  std::map<std::pair<int, std::string>, std::vector<std::shared_ptr<Watch>>> watchers;
+  // FLUSHDB/FLUSHALL: every watcher of database `db` (all if db < 0) becomes dirty.
+  void TouchWatchers(int db);
 
  private:
   SpinLock mu_;

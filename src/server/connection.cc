@@ -10,6 +10,7 @@
 #include "commands/wal_log.h"
 #include "persist/wal.h"
 #include "commands/table.h"
+#include "commands/transactions.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -93,6 +94,7 @@ void Connection::Close() {
     return;
   }
   if (hold_lsn_ != 0) loop_->StopWaitingDurable(this);
+  commands::DiscardTransaction(loop_->server()->keyspace(), session_);
   if (blocked_) {
     commands::CancelBlocked(loop_->server()->keyspace(), blocked_);
     loop_->server()->BlockedChanged(-1);
