@@ -105,6 +105,11 @@ void Connection::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&block_timer_), &Connection::OnClose);
 }
 
+void Connection::FlushAndClose() {
+  if (!closing_ && !write_in_flight_) Flush();
+  Close();
+}
+
 void Connection::OnClose(uv_handle_t* h) {
   auto* c = static_cast<Connection*>(h->data);
   if (--c->open_handles_ == 0) delete c;

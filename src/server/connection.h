@@ -25,6 +25,9 @@ class Connection {
   // connection has already disposed of itself.
   bool Open(int fd);
   void Close();  // idempotent; the object deletes itself when libuv is done
+  // Shutdown: sends what can be sent at once (replies of commands that already ran), then
+  // closes.
+  void FlushAndClose();
   commands::Session& session() { return session_; }
   bool closing() const { return closing_; }
 

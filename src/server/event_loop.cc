@@ -89,7 +89,7 @@ void EventLoop::Stop() {
     // Copy: Close() may remove entries.
     std::vector<Connection*> all;
     for (auto& [id, c] : connections_) all.push_back(c);
-    for (Connection* c : all) c->Close();
+    for (Connection* c : all) c->FlushAndClose();
     uv_timer_stop(&timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
