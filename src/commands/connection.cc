@@ -4,6 +4,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/table.h"
+#include "commands/pubsub.h"
 #include "commands/transactions.h"
 #include "common/config.h"
 #include "common/util.h"
@@ -43,6 +44,13 @@ bool CheckPassword(std::string_view user, std::string_view pass) {
 void CmdPing(CommandContext& ctx) {
   if (ctx.argc() > 2) {
     ctx.Error(WrongArgs("ping"));
+    return;
+  }
+  if (ctx.session().resp == 2 && ctx.session().subscribed() > 0) {
+    // A RESP2 subscriber's PING reply has the shape of a message.
+    ctx.out().ArrayHeader(2);
+    ctx.out().Bulk("pong");
+    ctx.out().Bulk(ctx.argc() == 2 ? ctx.arg(1) : "");
     return;
   }
   if (ctx.argc() == 2) {
@@ -183,6 +191,7 @@ void CmdHello(CommandContext& ctx) {
 void CmdReset(CommandContext& ctx) {
   Session& s = ctx.session();
   DiscardTransaction(ctx.keyspace(), s);
+  UnsubscribeAll(ctx.server(), s, nullptr);
   s.db.store(0);
   s.resp = 2;
   s.reply_mode = ReplyMode::kOn;
@@ -476,6 +485,8 @@ std::string ClientInfoLine(const Session& s, int64_t now_ms) {
   if (s.close_after_reply) flags += 'c';
   if (s.no_evict) flags += 'e';
   if (s.no_touch) flags += 'T';
+  if (s.subscription_count[0] + s.subscription_count[1] + s.subscription_count[2] > 0)
+    flags += 'P';
   if (flags.empty()) flags = "N";
   size_t qbuf = s.query_buffer.load(std::memory_order_relaxed);
   size_t obuf = s.output_buffer.load(std::memory_order_relaxed);
@@ -484,7 +495,10 @@ std::string ClientInfoLine(const Session& s, int64_t now_ms) {
          " age=" + std::to_string((now_ms - s.created_ms) / 1000) +
          " idle=" + std::to_string((now_ms - s.last_interaction_ms.load()) / 1000) +
          " flags=" + flags + " db=" + std::to_string(s.db.load()) +
-         " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(qbuf) +
+         " sub=" + std::to_string(s.subscription_count[0].load()) +
+         " psub=" + std::to_string(s.subscription_count[1].load()) +
+         " ssub=" + std::to_string(s.subscription_count[2].load()) +
+         " multi=-1 qbuf=" + std::to_string(qbuf) +
          " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
          std::to_string(obuf) + " tot-mem=" + std::to_string(qbuf + obuf) +
          " events=r cmd=" + (cmd ? cmd->name : std::string("NULL")) +

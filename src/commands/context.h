@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,6 +47,15 @@ struct Session {
   std::string addr;   // peer "ip:port"
   std::string laddr;  // local "ip:port"
   int fd = -1;
+
+  // Pub/Sub subscriptions by kind (0 channels, 1 patterns, 2 shard channels); the counts are
+  // for other threads (CLIENT LIST).
+  std::set<std::string> subscriptions[3];
+  std::atomic<int> subscription_count[3] = {0, 0, 0};
+  int subscribed() const {
+    return static_cast<int>(subscriptions[0].size() + subscriptions[1].size() +
+                            subscriptions[2].size());
+  }
 
   // MULTI/EXEC (the owning thread only).
   bool in_multi = false;
@@ -114,6 +124,14 @@ class ServerApi {
   virtual std::string PersistenceInfo() = 0;
   // DEBUG WAL-FAULT (tests): what is "write", "fsync", "all"; err 0 clears.
   virtual void InjectWalFault(const std::string& what, int err) = 0;
+  // Pub/Sub across threads; kind: 0 channel, 1 pattern, 2 shard channel. Subscribe and
+  // Unsubscribe return false if nothing changed.
+  virtual bool Subscribe(const Session& s, int kind, const std::string& name) = 0;
+  virtual bool Unsubscribe(const Session& s, int kind, const std::string& name) = 0;
+  virtual int Publish(int kind, std::string_view channel, std::string_view message) = 0;
+  virtual std::vector<std::string> PubSubChannels(int kind, std::string_view pattern) = 0;
+  virtual int PubSubSubscribers(int kind, const std::string& name) = 0;
+  virtual int PubSubPatterns() = 0;
   // Stats of every event-loop thread, for INFO.
   virtual std::vector<ThreadStats*> AllStats() = 0;
   virtual void ResetStats() = 0;

@@ -8,6 +8,7 @@
 
 #include "commands/blocking.h"
 #include "commands/errors.h"
+#include "commands/pubsub.h"
 #include "commands/wal_log.h"
 #include "persist/wal.h"
 #include "commands/table.h"
@@ -210,6 +211,12 @@ void Execute(CommandContext& ctx) {
   if (!ctx.replaying() && !Admit(ctx, *spec)) {
     stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
     if (session.in_multi) session.multi_aborted = true;
+    return;
+  }
+  if (session.resp == 2 && session.subscribed() > 0 && !AllowedWhileSubscribed(spec->name)) {
+    reject("ERR Can't execute '" + spec->name +
+           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+           "context");
     return;
   }
   if (session.in_multi && !RunsInMulti(*spec)) {

@@ -189,8 +189,11 @@ void InfoStats(CommandContext& ctx, std::string& out) {
   Field(out, "evicted_keys", 0);
   Field(out, "keyspace_hits", static_cast<int64_t>(t.hits));
   Field(out, "keyspace_misses", static_cast<int64_t>(t.misses));
-  Field(out, "pubsub_channels", 0);
-  Field(out, "pubsub_patterns", 0);
+  Field(out, "pubsub_channels",
+        static_cast<int64_t>(ctx.server().PubSubChannels(0, "").size()));
+  Field(out, "pubsub_patterns", ctx.server().PubSubPatterns());
+  Field(out, "pubsubshard_channels",
+        static_cast<int64_t>(ctx.server().PubSubChannels(2, "").size()));
   Field(out, "total_error_replies", static_cast<int64_t>(t.errors));
 }
 

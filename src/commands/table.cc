@@ -264,6 +264,7 @@ const CommandTable& Commands() {
     RegisterKeys(*t);
     RegisterDump(*t);
     RegisterTransactions(*t);
+    RegisterPubSub(*t);
     RegisterConnection(*t);
     RegisterServer(*t);
     RegisterStreams(*t);

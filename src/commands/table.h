@@ -148,6 +148,7 @@ void RegisterStrings(CommandTable& t);
 void RegisterKeys(CommandTable& t);
 void RegisterDump(CommandTable& t);
 void RegisterTransactions(CommandTable& t);
+void RegisterPubSub(CommandTable& t);
 void RegisterConnection(CommandTable& t);
 void RegisterServer(CommandTable& t);
 void RegisterStreams(CommandTable& t);

@@ -10,6 +10,7 @@
 #include "commands/wal_log.h"
 #include "persist/wal.h"
 #include "commands/table.h"
+#include "commands/pubsub.h"
 #include "commands/transactions.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -95,6 +96,7 @@ void Connection::Close() {
   }
   if (hold_lsn_ != 0) loop_->StopWaitingDurable(this);
   commands::DiscardTransaction(loop_->server()->keyspace(), session_);
+  commands::UnsubscribeAll(*loop_->server(), session_, nullptr);
   if (blocked_) {
     commands::CancelBlocked(loop_->server()->keyspace(), blocked_);
     loop_->server()->BlockedChanged(-1);
@@ -263,6 +265,12 @@ void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>
   Unpark();
 }
 
+void Connection::DeliverMessage(const Message& m) {
+  if (closing_ || session_.subscribed() == 0) return;
+  out_.Append(session_.resp == 3 ? m.resp3 : m.resp2);
+  Flush();
+}
+
 void Connection::UnblockByCommand(bool with_error) {
   if (!blocked_ || closing_) return;
   if (!commands::CancelBlocked(loop_->server()->keyspace(), blocked_)) return;
@@ -276,7 +284,8 @@ void Connection::UnblockByCommand(bool with_error) {
 }
 
 bool Connection::OverOutputLimit() {
-  OutputLimit limit = GlobalConfig().GetOutputLimit(ClientClass::kNormal);
+  OutputLimit limit = GlobalConfig().GetOutputLimit(
+      session_.subscribed() > 0 ? ClientClass::kPubSub : ClientClass::kNormal);
   int64_t size = static_cast<int64_t>(out_.size());
   if (limit.hard > 0 && size >= limit.hard) return true;
   if (limit.soft > 0 && size >= limit.soft) {
@@ -311,7 +320,15 @@ void Connection::OnDurable(uint64_t lsn) {
 }
 
 void Connection::Flush() {
-  if (closing_ || write_in_flight_) return;
+  if (closing_) return;
+  // The limit is checked even while a write is pending: that is when a slow reader piles up.
+  if (OverOutputLimit()) {
+    LogWarning("Client id={} addr={} closed for overcoming of output buffer limits.", session_.id,
+               session_.addr);
+    Close();
+    return;
+  }
+  if (write_in_flight_) return;
   // A huge reply (XRANGE of a million entries) leaves its freed blocks with the allocator;
   // hand them back to the system once it is sent.
   constexpr size_t kBigOutput = 4 << 20;
@@ -325,12 +342,6 @@ void Connection::Flush() {
     loop_->StopWaitingDurable(this);
   }
   session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
-  if (OverOutputLimit()) {
-    LogWarning("Client id={} addr={} closed for overcoming of output buffer limits.", session_.id,
-               session_.addr);
-    Close();
-    return;
-  }
   while (!out_.empty()) {
     struct iovec iov[kMaxIov];
     int n = out_.Gather(iov, kMaxIov);

@@ -12,6 +12,7 @@
 #include "resp/out_buffer.h"
 #include "resp/parser.h"
 #include "resp/reply.h"
+#include "server/pubsub.h"
 
 namespace runnel::server {
 
@@ -36,6 +37,8 @@ class Connection {
                         uint64_t lsn);
   // The log became durable up to `lsn`: send held replies that were waiting for it.
   void OnDurable(uint64_t lsn);
+  // A Pub/Sub message for this subscriber.
+  void DeliverMessage(const Message& m);
   // CLIENT UNBLOCK: ends the wait with a timeout reply, or an UNBLOCKED error.
   void UnblockByCommand(bool with_error);
 

@@ -171,6 +171,15 @@ void Server::DeliverUnblocked(int thread, uint64_t client_id,
   });
 }
 
+void Server::Deliver(int thread,
+                     std::vector<std::pair<uint64_t, std::shared_ptr<const Message>>> batch) {
+  EventLoop* loop = loops_[thread].get();
+  loop->Post([loop, batch = std::move(batch)] {
+    for (auto& [id, msg] : batch)
+      if (Connection* c = loop->Find(id)) c->DeliverMessage(*msg);
+  });
+}
+
 int Server::UnblockClient(uint64_t id, bool with_error) {
   std::lock_guard lock(registry_mu_);
   auto it = sessions_.find(id);

@@ -15,6 +15,7 @@
 #include "commands/context.h"
 #include "engine/keyspace.h"
 #include "server/persistence.h"
+#include "server/pubsub.h"
 
 namespace runnel::server {
 
@@ -54,6 +55,25 @@ class Server : public commands::ServerApi {
   bool Reload(std::string* error) override;
   std::string PersistenceInfo() override;
   void InjectWalFault(const std::string& what, int err) override { Persistence::SetFault(what, err); }
+  bool Subscribe(const commands::Session& s, int kind, const std::string& name) override {
+    return pubsub_.Subscribe(static_cast<Channel>(kind), name, s.thread, s.id);
+  }
+  bool Unsubscribe(const commands::Session& s, int kind, const std::string& name) override {
+    return pubsub_.Unsubscribe(static_cast<Channel>(kind), name, s.id);
+  }
+  int Publish(int kind, std::string_view channel, std::string_view message) override {
+    return pubsub_.Publish(static_cast<Channel>(kind), channel, message);
+  }
+  std::vector<std::string> PubSubChannels(int kind, std::string_view pattern) override {
+    return pubsub_.Channels(static_cast<Channel>(kind), pattern);
+  }
+  int PubSubSubscribers(int kind, const std::string& name) override {
+    return pubsub_.Subscribers(static_cast<Channel>(kind), name);
+  }
+  int PubSubPatterns() override { return pubsub_.Patterns(); }
+  // Hands published messages to subscribers on `thread`.
+  void Deliver(int thread,
+               std::vector<std::pair<uint64_t, std::shared_ptr<const Message>>> batch);
   int UnblockClient(uint64_t id, bool with_error) override;
   uint64_t TotalConnections() override { return total_connections_.load(); }
   uint64_t RejectedConnections() override { return rejected_connections_.load(); }
@@ -77,6 +97,7 @@ class Server : public commands::ServerApi {
 
   std::unique_ptr<engine::Keyspace> keyspace_;
   std::unique_ptr<Persistence> persistence_;
+  PubSub pubsub_{this};
   std::thread recovery_;
   std::atomic<int> shutdown_save_{-1};
   std::atomic<bool> recovery_failed_{false};
