@@ -25,6 +25,9 @@
 # /proc/PID/stat) is read before and after, giving server CPU microseconds per request. Figures
 # are medians over the rounds; runnel/redis ratios are medians of the per-round ratios. Each suite
 # prints a plain table, a markdown block for docs/PERFORMANCE.md and the command line.
+# Other jobs on the machine disturb the figures: the CPU they use is measured for one second before
+# each suite and during every throughput run (/proc/stat minus the server and redis-benchmark);
+# above 15% of the CPUs, the suite's notes carry a warning and the progress line says so.
 #
 # Environment (defaults in brackets):
 #   SUITES ["core streams durability restart memory"]   ROUNDS [3]   CLIENTS [50]
@@ -303,6 +306,18 @@ xadd_cmd=(XADD bench:xadd '*' f1 "$V16" f2 "$V16")
 xrange_cmd=(XRANGE bench:stream - + COUNT 10)
 
 clk_tck="$(getconf CLK_TCK)"
+sys_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
+kids_now() { # sets kids: CPU of this shell's reaped children (bash's times), in clock ticks
+  times >"$work/times.txt" # in this shell, not a subshell: line 2 is "0m1.234s 0m0.567s"
+  kids="$(awk -v hz="$clk_tck" 'NR == 2 { s = 0
+    for (i = 1; i <= NF; i++) { split($i, m, "m"); sub(/s$/, "", m[2]); s += m[1] * 60 + m[2] }
+    printf "%.0f", s * hz }' "$work/times.txt")"
+}
+# Throughput runs during which other processes used more than FOREIGN_WARN% of the CPUs are
+# counted, and the suite's notes say so.
+FOREIGN_WARN=15
+foreign_runs=0
+foreign_max=0
 cpu_ticks() { # pid -> utime+stime of the whole process (fields 14, 15), in clock ticks; not its
               # children's (redis-server's AOF rewrites and RDB saves run in a forked child)
   local s
@@ -354,6 +369,8 @@ bench_run() {
   local out="$work/bench.out" err="$work/bench.err" before after rps avg p50 cpu rc=0
   alive "$name" "$pid" "$dir"
   before="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
+  local sys_a kids_a sys_b kids_b foreign
+  sys_a="$(sys_ticks)"; kids_now; kids_a=$kids
   timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -n "$n" -P "$p" --csv \
     "$@" >"$out" 2>"$err" &
   bench_pid=$!
@@ -371,6 +388,15 @@ bench_run() {
   bench_pid=""
   alive "$name" "$pid" "$dir"
   after="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
+  sys_b="$(sys_ticks)"; kids_now; kids_b=$kids
+  # CPU used by neither this server nor redis-benchmark (our reaped child), as a share of all CPUs.
+  foreign="$(awk -v a="$sys_a" -v b="$sys_b" -v s="$((after - before))" -v k="$kids_a" -v l="$kids_b" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; busy = t - (y[2] - x[2])
+    o = busy - s - (l - k); printf "%.0f", (t > 0 && o > 0) ? 100 * o / t : 0 }')"
+  if ((foreign > FOREIGN_WARN)); then
+    foreign_runs=$((foreign_runs + 1))
+    if ((foreign > foreign_max)); then foreign_max=$foreign; fi
+  fi
   if ((rc != 0)); then
     cat "$err" "$out" >&2
     if ((rc == 124)); then die "$name: redis-benchmark $* -P $p hung for ${RUN_TIMEOUT}s"; fi
@@ -385,8 +411,9 @@ bench_run() {
     'BEGIN { printf "%.4f", d / hz * 1e6 / n }')"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$suite" "$wl" "$p" "$round" "$name" "$rps" "$cpu" \
     "${avg:-nan}" "${p50:-nan}" >>"$results"
-  printf 'bench: %-10s round %d/%d  %-6s -c %-2s -P %-2s %-15s %10.0f ops/s  %8.3f us/op CPU  p50 %s ms\n' \
-    "$suite" "$round" "$ROUNDS" "$wl" "$c" "$p" "$name" "$rps" "$cpu" "${p50:-?}" >&2
+  printf 'bench: %-10s round %d/%d  %-6s -c %-2s -P %-2s %-15s %10.0f ops/s  %8.3f us/op CPU  p50 %s ms  other CPU %s%%%s\n' \
+    "$suite" "$round" "$ROUNDS" "$wl" "$c" "$p" "$name" "$rps" "$cpu" "${p50:-?}" "$foreign" \
+    "$( ((foreign > FOREIGN_WARN)) && echo '  <- other jobs running?' )" >&2
 }
 
 # run_workload SUITE NAME PORT PID DIR WORKLOAD PIPELINE N ROUND [CLIENTS]: a named workload.
@@ -486,9 +513,25 @@ cmdline_for() { # suite [VAR ...]: the command line that reruns this suite as co
   echo "$line scripts/bench.sh"
 }
 
+# busy_pct: how busy the CPUs were over one second (all processes), in percent. Taken before
+# each suite, while none of our servers runs, to catch other jobs competing with the benchmark.
+busy_pct() {
+  local a b
+  a="$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat)"
+  sleep 1
+  b="$(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = y[1] - x[1]
+    printf "%.0f", (t > 0) ? 100 * (t - (y[2] - x[2])) / t : 0 }'
+}
+busy_warning=""
+
 # report SUITE TITLE TSV_FILE INTRO NOTES CMDLINE DETAILS: the plain table, then markdown.
 report() {
   local suite="$1" title="$2" tsv="$3" intro="$4" notes="$5" cmd="$6" details="$7"
+  if [[ -n "$busy_warning" ]]; then notes="${notes:+$notes }$busy_warning"; fi
+  if ((foreign_runs > 0)); then
+    notes="${notes:+$notes }Warning: in $foreign_runs runs other processes used more than ${FOREIGN_WARN}% of the CPUs (up to ${foreign_max}%); the figures may be disturbed."
+  fi
   echo
   echo "=== $suite: $title ==="
   echo
@@ -982,6 +1025,14 @@ started_all=$EPOCHREALTIME
 for s in "${suites[@]}"; do
   t_suite=$EPOCHREALTIME
   note "===== suite $s ====="
+  busy="$(busy_pct)"
+  busy_warning=""
+  foreign_runs=0
+  foreign_max=0
+  if ((busy > 15)); then
+    busy_warning="Warning: before this suite the CPUs were ${busy}% busy with other work; the figures may be disturbed."
+    note "$busy_warning"
+  fi
   "suite_$s"
   note "suite $s took $(awk -v a="$t_suite" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
 done

@@ -268,6 +268,9 @@ const CommandTable& Commands() {
     RegisterConnection(*t);
     RegisterServer(*t);
     RegisterStreams(*t);
+    RegisterSets(*t);
+    RegisterLists(*t);
+    RegisterHashes(*t);
     return t;
   }();
   return *table;

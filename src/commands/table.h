@@ -152,6 +152,9 @@ void RegisterPubSub(CommandTable& t);
 void RegisterConnection(CommandTable& t);
 void RegisterServer(CommandTable& t);
 void RegisterStreams(CommandTable& t);
+void RegisterSets(CommandTable& t);
+void RegisterLists(CommandTable& t);
+void RegisterHashes(CommandTable& t);
 
 const char* FlagName(Flag f);
 std::vector<std::string> FlagNames(uint32_t flags);

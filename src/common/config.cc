@@ -73,6 +73,24 @@ const std::vector<Config::Setting>& Config::Table() {
        1, 10},
       {"protected-mode", Kind::kBool, true, nullptr, &Config::protected_mode},
       {"redis-version", Kind::kString, true, nullptr, nullptr, &Config::redis_version_},
+      {"set-max-intset-entries", Kind::kInt, true, &Config::set_max_intset_entries, nullptr,
+       nullptr, 0},
+      {"set-max-listpack-entries", Kind::kInt, true, &Config::set_max_listpack_entries, nullptr,
+       nullptr, 0},
+      {"set-max-listpack-value", Kind::kInt, true, &Config::set_max_listpack_value, nullptr,
+       nullptr, 0},
+      // Redis's compiled-in defaults (its sample redis.conf sets 128 entries); the ziplist
+      // names are Redis's aliases of the same settings.
+      {"hash-max-listpack-entries", Kind::kInt, true, &Config::hash_max_listpack_entries},
+      {"hash-max-listpack-value", Kind::kMemory, true, &Config::hash_max_listpack_value},
+      {"hash-max-ziplist-entries", Kind::kInt, true, &Config::hash_max_listpack_entries},
+      {"hash-max-ziplist-value", Kind::kMemory, true, &Config::hash_max_listpack_value},
+      {"list-max-listpack-size", Kind::kInt, true, &Config::list_max_listpack_size, nullptr,
+       nullptr, -kIntMax - 1, kIntMax},
+      {"list-max-ziplist-size", Kind::kInt, true, &Config::list_max_listpack_size, nullptr,
+       nullptr, -kIntMax - 1, kIntMax},  // the old name Redis still accepts
+      {"list-compress-depth", Kind::kInt, true, &Config::list_compress_depth, nullptr, nullptr, 0,
+       kIntMax},
   };
   return table;
 }

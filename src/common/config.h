@@ -45,6 +45,17 @@ class Config {
   std::atomic<int64_t> wal_max_size{1024LL * 1024 * 1024};
   std::atomic<int64_t> checkpoint_interval{300};
   std::atomic<bool> wal_allow_truncate{false};
+  // Set encodings (engine/set.h): intset, listpack and hashtable thresholds, as in Redis 7.2.
+  std::atomic<int64_t> set_max_intset_entries{512};
+  std::atomic<int64_t> set_max_listpack_entries{128};
+  std::atomic<int64_t> set_max_listpack_value{64};
+  // Hashes stay packed (OBJECT ENCODING listpack) up to this many fields and field/value bytes.
+  std::atomic<int64_t> hash_max_listpack_entries{512};
+  std::atomic<int64_t> hash_max_listpack_value{64};
+  // Lists: a node's limit (-1..-5: 4..64 KB; positive: elements) and nodes left uncompressed
+  // at each end (accepted; runnel does not compress list nodes).
+  std::atomic<int64_t> list_max_listpack_size{-2};
+  std::atomic<int64_t> list_compress_depth{0};
 
   std::string Bind() const;
   std::string Dir() const;

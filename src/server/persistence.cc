@@ -11,6 +11,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/snapshot.h"
+#include "engine/hash.h"
+#include "engine/list.h"
+#include "engine/set.h"
 #include "engine/stream.h"
 #include "persist/checkpoint.h"
 #include "persist/log_format.h"
@@ -52,6 +55,18 @@ Persistence::Persistence(engine::Keyspace* ks, commands::ServerApi* server)
   // Checkpoints hold objects in their own serialized forms; each type brings its loader.
   engine::RegisterObjectLoader(engine::ValueType::kStream, [](std::string_view d) -> engine::Object* {
     return engine::Stream::Deserialize(d).release();
+  });
+  engine::RegisterObjectLoader(engine::ValueType::kSet, [](std::string_view d) -> engine::Object* {
+    return engine::Set::Deserialize(d).release();
+  });
+  engine::RegisterObjectLoader(engine::ValueType::kList, [](std::string_view d) -> engine::Object* {
+    return engine::List::Deserialize(d).release();
+  });
+  engine::RegisterObjectLoader(engine::ValueType::kHash, [](std::string_view d) -> engine::Object* {
+    const Config& c = GlobalConfig();
+    return engine::DeserializeHash(
+        d, {static_cast<size_t>(c.hash_max_listpack_entries.load()),
+            static_cast<size_t>(c.hash_max_listpack_value.load())});
   });
   last_save_time_ = NowMs() / 1000;
   GlobalConfig().OnChange([this](std::string_view name) {

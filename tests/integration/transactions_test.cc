@@ -115,8 +115,10 @@ TEST_CASE("transactions: EXEC is atomic across shards and threads") {
   setup.Run({"MSET", "ta", "0", "tb", "0"});
   std::atomic<bool> stop{false};
   std::atomic<int> torn{0};
+  // Clients made here: Client() flushes the test database, which must not race the writers.
+  Client r(runnel::test::SharedServer().port(), false);
+  r.Run({"SELECT", "9"});
   std::thread reader([&] {
-    Client r;
     while (!stop) {
       Reply v = r.Run({"MGET", "ta", "tb"});
       if (v.size() == 2 && v[0].str != v[1].str) ++torn;
