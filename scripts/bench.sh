@@ -326,6 +326,13 @@ cpu_ticks() { # pid -> utime+stime of the whole process (fields 14, 15), in cloc
   read -r -a f <<<"$s"
   echo $((f[11] + f[12]))
 }
+child_ticks() { # pid -> CPU of its reaped children (fields 16, 17), in clock ticks
+  local s
+  s="$(<"/proc/$1/stat")" || return 1
+  s="${s##*) }"
+  read -r -a f <<<"$s"
+  echo $((f[13] + f[14]))
+}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # Pipe files for redis-cli --pipe (RESP, generated once).
@@ -369,8 +376,8 @@ bench_run() {
   local out="$work/bench.out" err="$work/bench.err" before after rps avg p50 cpu rc=0
   alive "$name" "$pid" "$dir"
   before="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
-  local sys_a kids_a sys_b kids_b foreign
-  sys_a="$(sys_ticks)"; kids_now; kids_a=$kids
+  local sys_a kids_a sys_b kids_b foreign srvkids_a srvkids_b
+  sys_a="$(sys_ticks)"; kids_now; kids_a=$kids; srvkids_a="$(child_ticks "$pid")"
   timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -n "$n" -P "$p" --csv \
     "$@" >"$out" 2>"$err" &
   bench_pid=$!
@@ -388,9 +395,10 @@ bench_run() {
   bench_pid=""
   alive "$name" "$pid" "$dir"
   after="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
-  sys_b="$(sys_ticks)"; kids_now; kids_b=$kids
-  # CPU used by neither this server nor redis-benchmark (our reaped child), as a share of all CPUs.
-  foreign="$(awk -v a="$sys_a" -v b="$sys_b" -v s="$((after - before))" -v k="$kids_a" -v l="$kids_b" 'BEGIN {
+  sys_b="$(sys_ticks)"; kids_now; kids_b=$kids; srvkids_b="$(child_ticks "$pid")"
+  # CPU used by neither this server (nor its reaped children) nor redis-benchmark (our reaped
+  # child), as a share of all CPUs.
+  foreign="$(awk -v a="$sys_a" -v b="$sys_b" -v s="$((after - before + srvkids_b - srvkids_a))" -v k="$kids_a" -v l="$kids_b" 'BEGIN {
     split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; busy = t - (y[2] - x[2])
     o = busy - s - (l - k); printf "%.0f", (t > 0 && o > 0) ? 100 * o / t : 0 }')"
   if ((foreign > FOREIGN_WARN)); then
@@ -658,82 +666,79 @@ suite_streams() {
 # Suite: durability. appendfsync always (and runnel with appendonly no), 1-client latency with
 # always, appendfsync everysec.
 
-# start_dur_pair RUNNEL_LABEL REDIS_LABEL DIR args...: runnel (and redis, unless REDIS_LABEL is
-# "-") with the given persistence arguments; checks CONFIG and the workloads' replies.
-start_dur_pair() {
-  local rl="$1" dl="$2" d="$3"
-  shift 3
-  dur_rl=$rl; dur_dl=$dl
-  local aof fsync=""
-  aof="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--appendonly") v = $(i + 1) } END { print v }' <<<"$*")"
-  fsync="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--appendfsync") v = $(i + 1) } END { print v }' <<<"$*")"
-  start_server "$rl" "$RUNNEL_BIN" "$d/$rl" "" "$@" "${runnel_args[@]}"
-  dur_rp=$started_pid; dur_rport=$started_port
-  expect_config "$rl" "$dur_rport" appendonly "$aof"
-  if [[ -n "$fsync" ]]; then expect_config "$rl" "$dur_rport" appendfsync "$fsync"; fi
-  expect "$rl" "$dur_rport" OK SET bench:check:set xyz
-  expect_match "$rl" "$dur_rport" "$ID_RE" XADD bench:check:x '*' f1 "$V16" f2 "$V16"
-  rcli "$dur_rport" DEL bench:check:set bench:check:x >/dev/null
-  dur_dp=""; dur_dport=""
-  [[ "$dl" != - ]] || return 0
-  start_server "$dl" "$REDIS_BIN" "$d/$dl" "$dur_rport" "$@" "${redis_args[@]}"
-  dur_dp=$started_pid; dur_dport=$started_port
-  expect_config "$dl" "$dur_dport" appendonly "$aof"
-  if [[ -n "$fsync" ]]; then expect_config "$dl" "$dur_dport" appendfsync "$fsync"; fi
-  expect "$dl" "$dur_dport" OK SET bench:check:set xyz
-  expect_match "$dl" "$dur_dport" "$ID_RE" XADD bench:check:x '*' f1 "$V16" f2 "$V16"
-  rcli "$dur_dport" DEL bench:check:set bench:check:x >/dev/null
+# The durability servers, all running side by side in each round so that every run of a workload
+# is next to the others in time (as in core): label -> binary and persistence arguments.
+dur_labels=(runnel-always redis-always runnel-no runnel-everysec redis-everysec)
+declare -A dur_aof=([runnel-always]=yes [redis-always]=yes [runnel-no]=no [runnel-everysec]=yes [redis-everysec]=yes)
+declare -A dur_fsync=([runnel-always]=always [redis-always]=always [runnel-everysec]=everysec [redis-everysec]=everysec)
+declare -A dur_pid=() dur_port=() dur_rewrites=()
+
+dur_start() { # dir: starts every durability server, checks its CONFIG and the workloads' replies
+  local d="$1" l bin avoid="" args
+  for l in "${dur_labels[@]}"; do
+    args=(--appendonly "${dur_aof[$l]}")
+    if [[ -n "${dur_fsync[$l]:-}" ]]; then args+=(--appendfsync "${dur_fsync[$l]}"); fi
+    args+=(--save '')
+    if [[ "$l" == runnel-* ]]; then
+      start_server "$l" "$RUNNEL_BIN" "$d/$l" "$avoid" "${args[@]}" "${runnel_args[@]}"
+    else
+      start_server "$l" "$REDIS_BIN" "$d/$l" "$avoid" "${args[@]}" "${redis_args[@]}"
+    fi
+    dur_pid[$l]=$started_pid; dur_port[$l]=$started_port
+    avoid=$started_port
+    expect_config "$l" "$started_port" appendonly "${dur_aof[$l]}"
+    if [[ -n "${dur_fsync[$l]:-}" ]]; then expect_config "$l" "$started_port" appendfsync "${dur_fsync[$l]}"; fi
+    expect "$l" "$started_port" OK SET bench:check:set xyz
+    expect_match "$l" "$started_port" "$ID_RE" XADD bench:check:x '*' f1 "$V16" f2 "$V16"
+    rcli "$started_port" DEL bench:check:set bench:check:x >/dev/null
+  done
 }
-stop_dur_pair() { # dir
-  # redis-server may be rewriting its AOF in a forked child, which a kill -9 would orphan.
-  local n
-  wait_idle "$dur_rl" "$dur_rport" "$dur_rp" "$1/$dur_rl"
-  kill_server "$dur_rp"
-  if [[ -n "$dur_dp" ]]; then
-    wait_idle "$dur_dl" "$dur_dport" "$dur_dp" "$1/$dur_dl"
+dur_idle() { # dir: no server has a background AOF rewrite (redis-server forks for it) running
+  local l
+  for l in "${dur_labels[@]}"; do wait_idle "$l" "${dur_port[$l]}" "${dur_pid[$l]}" "$1/$l"; done
+}
+dur_stop() { # dir
+  local l n
+  dur_idle "$1" # a kill -9 would orphan redis-server's rewrite child
+  for l in "${dur_labels[@]}"; do
     # The rewrites' CPU (in a forked child) is not in redis-server's CPU per op; count them.
-    n="$(rcli "$dur_dport" INFO persistence | tr -d '\r' | awk -F: '$1 == "aof_rewrites" { print $2 }')"
-    dur_rewrites[$dur_dl]=$(( ${dur_rewrites[$dur_dl]:-0} + ${n:-0} ))
-    kill_server "$dur_dp"
-  fi
+    n="$(rcli "${dur_port[$l]}" INFO persistence | tr -d '\r' | awk -F: '$1 == "aof_rewrites" { print $2 }')"
+    dur_rewrites[$l]=$(( ${dur_rewrites[$l]:-0} + ${n:-0} ))
+    kill_server "${dur_pid[$l]}"
+  done
   rm -rf "$1"
 }
-declare -A dur_rewrites=()
-dur_runs() { # suite round runnel-label redis-label-or-- dir
-  local suite="$1" round="$2" rl="$3" dl="$4" d="$5" p n t
-  for p in "${PIPELINES[@]}"; do
-    if ((p == 1)); then n="$N_DUR_P1"; else n="$N_DUR_P16"; fi
-    for t in set xadd; do
-      run_workload "$suite" "$rl" "$dur_rport" "$dur_rp" "$d/$rl" "$t" "$p" "$n" "$round"
-      if [[ "$dl" != - ]]; then
-        run_workload "$suite" "$dl" "$dur_dport" "$dur_dp" "$d/$dl" "$t" "$p" "$n" "$round"
-      fi
-    done
-  done
+dur_run() { # suite label dir workload pipeline n round [clients]
+  local l="$2"
+  dur_idle "$3"
+  run_workload "$1" "$l" "${dur_port[$l]}" "${dur_pid[$l]}" "$3/$l" "$4" "$5" "$6" "$7" "${8:-$CLIENTS}"
 }
 
 suite_durability() {
-  local d="$work/dur" round
+  local d="$work/dur" round p n t
   note "durability: data directories under $work (${work_fs})"
   for ((round = 1; round <= ROUNDS; round++)); do
-    start_dur_pair runnel-always redis-always "$d" --appendonly yes --appendfsync always --save ''
-    dur_runs dur-always "$round" runnel-always redis-always "$d"
-    run_workload dur-lat runnel-always "$dur_rport" "$dur_rp" "$d/runnel-always" set 1 "$N_LAT" "$round" 1
-    run_workload dur-lat redis-always "$dur_dport" "$dur_dp" "$d/redis-always" set 1 "$N_LAT" "$round" 1
-    stop_dur_pair "$d"
-    start_dur_pair runnel-no - "$d" --appendonly no --save ''
-    dur_runs dur-always "$round" runnel-no - "$d"
-    stop_dur_pair "$d"
-    start_dur_pair runnel-everysec redis-everysec "$d" --appendonly yes --appendfsync everysec --save ''
-    dur_runs dur-everysec "$round" runnel-everysec redis-everysec "$d"
-    stop_dur_pair "$d"
+    dur_start "$d"
+    for p in "${PIPELINES[@]}"; do
+      if ((p == 1)); then n="$N_DUR_P1"; else n="$N_DUR_P16"; fi
+      for t in set xadd; do
+        dur_run dur-always runnel-always "$d" "$t" "$p" "$n" "$round"
+        dur_run dur-always redis-always "$d" "$t" "$p" "$n" "$round"
+        dur_run dur-always runnel-no "$d" "$t" "$p" "$n" "$round"
+        dur_run dur-everysec runnel-everysec "$d" "$t" "$p" "$n" "$round"
+        dur_run dur-everysec redis-everysec "$d" "$t" "$p" "$n" "$round"
+      done
+    done
+    dur_run dur-lat runnel-always "$d" set 1 "$N_LAT" "$round" 1
+    dur_run dur-lat redis-always "$d" set 1 "$N_LAT" "$round" 1
+    dur_stop "$d"
   done
 
   local hdr="$pair_header"'\trunnel appendonly-no ops/s\trunnel always/no'
   local rw_note="redis-server's CPU is its own process's: the CPU of its AOF rewrites (a forked child; auto-aof-rewrite is on by default) is not counted; it ran ${dur_rewrites[redis-always]:-0} rewrites with always and ${dur_rewrites[redis-everysec]:-0} with everysec over the $ROUNDS rounds."
   { echo -e "$hdr"; summarize_pair dur-always runnel-always redis-always runnel-no; } >"$work/dur-always.tsv"
   report durability-always "Durability: appendfsync always" "$work/dur-always.tsv" \
-    "redis-benchmark -c $CLIENTS, -n $N_DUR_P1 at -P 1 and $N_DUR_P16 at -P 16, median of $ROUNDS rounds. Both servers with \`--appendonly yes --appendfsync always --save ''\`; the last two columns are runnel with \`--appendonly no --save ''\` and runnel's always/no ratio. SET: \`redis-benchmark -t set\` (one key); XADD: \`${xadd_cmd[*]}\`, each run on a new stream. Data directories on $work_fs." \
+    "redis-benchmark -c $CLIENTS, -n $N_DUR_P1 at -P 1 and $N_DUR_P16 at -P 16, median of $ROUNDS rounds. Both servers with \`--appendonly yes --appendfsync always --save ''\`; the last two columns are runnel with \`--appendonly no --save ''\` and runnel's always/no ratio (median of per-round ratios). The five durability servers (these three and the two of the everysec table) run side by side on fresh data directories in each round, and each workload runs on each of them in turn; before every run the script waits until no server is rewriting its AOF. SET: \`redis-benchmark -t set\` (one key); XADD: \`${xadd_cmd[*]}\`, each run on a new stream. Data directories on $work_fs." \
     "$ratio_notes $rw_note" "$(cmdline_for durability N_DUR_P1 N_DUR_P16 N_LAT CLIENTS)" \
     "each run: redis-benchmark -h 127.0.0.1 -p PORT -c $CLIENTS -n N -P P --csv (-t set | XADD bench:xadd '*' f1 $V16 f2 $V16)"
 

@@ -180,10 +180,9 @@ void PopReply(CommandContext& ctx, engine::Db& db, std::string_view key, List* l
               int64_t count, bool log_effect) {
   size_t n = std::min(static_cast<size_t>(count), l->size());
   ctx.out().ArrayHeader(static_cast<int64_t>(n));
-  thread_local std::string v;
   for (size_t i = 0; i < n; ++i) {
-    l->Pop(end, &v);
-    ctx.out().Bulk(v);
+    ctx.out().Bulk(l->Peek(end));
+    l->Pop(end, nullptr);
   }
   Removed(db, key, l);
   if (log_effect && WantEffects(ctx))
@@ -192,9 +191,8 @@ void PopReply(CommandContext& ctx, engine::Db& db, std::string_view key, List* l
 
 void PopOneReply(CommandContext& ctx, engine::Db& db, std::string_view key, List* l, ListEnd end,
                  bool log_effect) {
-  thread_local std::string v;
-  l->Pop(end, &v);
-  ctx.out().Bulk(v);
+  ctx.out().Bulk(l->Peek(end));
+  l->Pop(end, nullptr);
   Removed(db, key, l);
   if (log_effect && WantEffects(ctx))
     ctx.AddEffect({end == ListEnd::kHead ? "LPOP" : "RPOP", std::string(key)});
@@ -237,13 +235,15 @@ void LogMove(CommandContext& ctx, std::string_view src, std::string_view dst, Li
 
 MoveResult Move(CommandContext& ctx, engine::Db& db, std::string_view src, std::string_view dst,
                 ListEnd from, ListEnd to, bool blocking) {
-  bool failed;
   engine::Entry* se = db.Find(src);
-  if (se != nullptr && se->type != engine::ValueType::kList && ctx.is_retry())
-    return MoveResult::kEmpty;  // still waiting for a list
-  List* s = FindList(ctx, db, src, false, &failed);
-  if (failed) return MoveResult::kFailed;
-  if (s == nullptr) return MoveResult::kEmpty;
+  if (se == nullptr) return MoveResult::kEmpty;
+  if (se->type != engine::ValueType::kList) {
+    if (ctx.is_retry()) return MoveResult::kEmpty;  // still waiting for a list
+    ctx.Error(kErrWrongType);
+    return MoveResult::kFailed;
+  }
+  auto* s = static_cast<List*>(se->object());
+  bool failed;
   List* d = FindList(ctx, db, dst, false, &failed);
   if (failed) return MoveResult::kFailed;
   std::string value;
@@ -527,6 +527,9 @@ void CmdRPopLPush(CommandContext& ctx) {
 // Registration
 // ---------------------------------------------------------------------------------------------
 
+// The usage parser reads "a|b" as splitting the whole sequence, so a required LEFT|RIGHT or
+// BEFORE|AFTER in the middle is written by its Redis argument name (where, wherefrom, whereto).
+
 // clang-format off
 constexpr uint32_t kReadCats = kCatRead | kCatList;
 constexpr uint32_t kWriteCats = kCatWrite | kCatList;
@@ -565,7 +568,7 @@ void AddPushPop(CommandTable& t) {
          .keys = {0, 0, 0}, .group = "list", .since = "7.0.0",
          .summary = "Returns multiple elements from a list after removing them. Deletes the list "
                     "if the last element was popped.",
-         .syntax = "numkeys key [key ...] LEFT|RIGHT [COUNT count]", .handler = CmdLMPop,
+         .syntax = "numkeys key [key ...] where [COUNT count]", .handler = CmdLMPop,
          .key_finder = LmpopKeys});
 }
 
@@ -596,7 +599,7 @@ void AddEdits(CommandTable& t) {
   t.Add({.name = "linsert", .arity = 5, .flags = kWrite | kDenyOom,
          .categories = kWriteCats | kCatSlow, .keys = kOneKey, .group = "list", .since = "2.2.0",
          .summary = "Inserts an element before or after another element in a list.",
-         .syntax = "key BEFORE|AFTER pivot element", .handler = CmdLInsert});
+         .syntax = "key where pivot element", .handler = CmdLInsert});
   t.Add({.name = "lrem", .arity = 4, .flags = kWrite, .categories = kWriteCats | kCatSlow,
          .keys = kOneKey, .group = "list", .since = "1.0.0",
          .summary = "Removes elements from a list. Deletes the list if the last element was "
@@ -612,7 +615,7 @@ void AddEdits(CommandTable& t) {
          .since = "6.2.0",
          .summary = "Returns an element after popping it from one list and pushing it to "
                     "another. Deletes the list if the last element was moved.",
-         .syntax = "source destination LEFT|RIGHT LEFT|RIGHT", .handler = CmdLMove});
+         .syntax = "source destination wherefrom whereto", .handler = CmdLMove});
   t.Add({.name = "rpoplpush", .arity = 3, .flags = kWrite | kDenyOom,
          .categories = kWriteCats | kCatSlow, .keys = {1, 2, 1}, .group = "list",
          .since = "1.2.0",

@@ -100,14 +100,14 @@ void RegisterBlockingCommands(CommandTable& t) {
          .keys = {0, 0, 0}, .group = "list", .since = "7.0.0",
          .summary = "Pops the first element from one of multiple lists. Blocks until an element "
                     "is available otherwise. Deletes the list if the last element was popped.",
-         .syntax = "timeout:double numkeys key [key ...] LEFT|RIGHT [COUNT count]",
+         .syntax = "timeout:double numkeys key [key ...] where [COUNT count]",
          .handler = CmdBLMPop, .key_finder = BlmpopKeys});
   t.Add({.name = "blmove", .arity = 6, .flags = kWrite | kDenyOom | kNoScript | kBlocking,
          .categories = kCats, .keys = {1, 2, 1}, .group = "list", .since = "6.2.0",
          .summary = "Pops an element from a list, pushes it to another list and returns it. "
                     "Blocks until an element is available otherwise. Deletes the list if the "
                     "last element was moved.",
-         .syntax = "source destination LEFT|RIGHT LEFT|RIGHT timeout:double",
+         .syntax = "source destination wherefrom whereto timeout:double",
          .handler = CmdBLMove});
   t.Add({.name = "brpoplpush", .arity = 4, .flags = kWrite | kDenyOom | kNoScript | kBlocking,
          .categories = kCats, .keys = {1, 2, 1}, .group = "list", .since = "2.2.0",

@@ -55,7 +55,8 @@ bool MultiPop(CommandContext& ctx, engine::Db& db, const MultiPopArgs& a);
 
 enum class MoveResult { kMoved, kEmpty, kFailed };
 // LMOVE's work: pops from `src` at `from` and pushes to `dst` at `to`, replying the element.
-// kEmpty (nothing replied) if `src` is missing; kFailed after a WRONGTYPE reply. Blocking
+// kEmpty (nothing replied) if `src` is missing (or, on a retry, not a list: a blocked client
+// waits for a list); kFailed after a WRONGTYPE reply. Blocking
 // commands log their effect (never themselves); LMOVE across shards logs one effect per shard.
 MoveResult Move(CommandContext& ctx, engine::Db& db, std::string_view src, std::string_view dst,
                 ListEnd from, ListEnd to, bool blocking);

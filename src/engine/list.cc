@@ -352,7 +352,8 @@ bool List::Pop(ListEnd end, std::string* out) {
   ListNode& n = mut_node(ni);
   size_t off = end == ListEnd::kHead ? 0 : n.LastOffset();
   size_t next;
-  out->assign(n.Read(off, &next));
+  std::string_view v = n.Read(off, &next);
+  if (out != nullptr) out->assign(v);
   n.Erase(off, next, 1);
   --size_;
   DropNodeIfEmpty(ni);

@@ -118,7 +118,7 @@ class List final : public Object {
 
   // --- Changes; each keeps the encoding right for the current limits ---
   void Push(ListEnd end, std::string_view v);
-  // Removes the element at `end` into *out; false if the list is empty.
+  // Removes the element at `end` into *out (if not null); false if the list is empty.
   bool Pop(ListEnd end, std::string* out);
   // Replaces the element at `index` (< size()).
   void Set(size_t index, std::string_view v);
@@ -133,6 +133,8 @@ class List final : public Object {
   // --- Reads ---
   // The element at `index` (< size()); the view is valid until the list changes.
   std::string_view At(size_t index) const;
+  // The element at `end` of a non-empty list, as At().
+  std::string_view Peek(ListEnd end) const { return At(end == ListEnd::kHead ? 0 : size_ - 1); }
   ListPos Locate(size_t index) const;
 
  private:
