@@ -15,6 +15,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/lookup.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "common/config.h"
@@ -59,16 +60,9 @@ engine::HashLimits Limits() {
 // type; *e is nullptr when it is missing. Reads count keyspace hits and misses, as Redis's read
 // lookups do.
 bool FindHash(CommandContext& ctx, Db& db, std::string_view key, bool read, Entry** e) {
-  *e = db.Find(key);
-  if (read) {
-    auto& counter = *e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
-    counter.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (*e != nullptr && (*e)->type != ValueType::kHash) {
-    ctx.Error(kErrWrongType);
-    return false;
-  }
-  return true;
+  bool failed;
+  *e = LookupTyped(ctx, db, key, ValueType::kHash, read, &failed);
+  return !failed;
 }
 
 // Creates the hash at `key` with room for `packed_bytes` of packed pairs.

@@ -13,6 +13,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/lookup.h"
 #include "commands/lists_common.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -77,19 +78,8 @@ bool ClampRange(int64_t start, int64_t stop, int64_t len, int64_t* out_start, in
 // ---------------------------------------------------------------------------------------------
 
 List* FindList(CommandContext& ctx, engine::Db& db, std::string_view key, bool read, bool* failed) {
-  engine::Entry* e = db.Find(key);
-  *failed = false;
-  if (read) {
-    auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
-    counter.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (e == nullptr) return nullptr;
-  if (e->type != engine::ValueType::kList) {
-    ctx.Error(kErrWrongType);
-    *failed = true;
-    return nullptr;
-  }
-  return static_cast<List*>(e->object());
+  engine::Entry* e = LookupTyped(ctx, db, key, engine::ValueType::kList, read, failed);
+  return e != nullptr ? static_cast<List*>(e->object()) : nullptr;
 }
 
 bool ParseEnd(CommandContext& ctx, std::string_view arg, ListEnd* end) {

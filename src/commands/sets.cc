@@ -12,6 +12,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/lookup.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -44,19 +45,7 @@ std::mt19937_64& Rng() {
 
 engine::Entry* FindSetEntry(CommandContext& ctx, engine::Db& db, std::string_view key, bool read,
                             bool* failed) {
-  engine::Entry* e = db.Find(key);
-  *failed = false;
-  if (read) {
-    auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
-    counter.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (e == nullptr) return nullptr;
-  if (e->type != engine::ValueType::kSet) {
-    ctx.Error(kErrWrongType);
-    *failed = true;
-    return nullptr;
-  }
-  return e;
+  return LookupTyped(ctx, db, key, engine::ValueType::kSet, read, failed);
 }
 
 Set* CreateSet(engine::Db& db, std::string_view key, std::string_view first, size_t size_hint,

@@ -8,6 +8,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/lookup.h"
 #include "commands/streams_common.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -38,19 +39,8 @@ std::string NoGroupForKey(std::string_view key, std::string_view group) {
 
 Stream* FindStream(CommandContext& ctx, engine::Db& db, std::string_view key, bool read,
                    bool* failed) {
-  engine::Entry* e = db.Find(key);
-  *failed = false;
-  if (read) {
-    auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
-    counter.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (e == nullptr) return nullptr;
-  if (e->type != engine::ValueType::kStream) {
-    ctx.Error(kErrWrongType);
-    *failed = true;
-    return nullptr;
-  }
-  return static_cast<Stream*>(e->object());
+  engine::Entry* e = LookupTyped(ctx, db, key, engine::ValueType::kStream, read, failed);
+  return e != nullptr ? static_cast<Stream*>(e->object()) : nullptr;
 }
 
 Stream* CreateStream(engine::Db& db, std::string_view key) {
