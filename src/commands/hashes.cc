@@ -73,43 +73,6 @@ Entry* CreateHash(Db& db, std::string_view key, size_t packed_bytes) {
 // Whether to log effects: only the write-ahead log reads them.
 bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
 
-// Parses a long double as Redis's string2ld does (HINCRBYFLOAT's increment and the value it
-// adds to): the whole string through strtold, no leading space, under 5 KiB. "inf" passes and
-// is rejected by the callers with their own errors.
-bool ParseFloat(std::string_view s, long double* out) {
-  constexpr size_t kMaxChars = 5 * 1024;
-  if (s.empty() || s.size() >= kMaxChars) return false;
-  char buf[kMaxChars];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::isspace(static_cast<unsigned char>(buf[0]))) return false;
-  errno = 0;
-  char* end;
-  long double v = std::strtold(buf, &end);
-  if (*end != '\0' || std::isnan(v)) return false;
-  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
-  *out = v;
-  return true;
-}
-
-// A SCAN cursor as Redis parses it (strtoul rules): an optional sign, decimal digits, nothing
-// else; a negative value wraps around; "" is 0.
-bool ParseCursor(std::string_view s, uint64_t* out) {
-  size_t i = 0;
-  const bool negative = !s.empty() && s[0] == '-';
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) i = 1;
-  if (i == s.size() && i > 0) return false;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (UINT64_MAX - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  *out = negative ? 0 - v : v;
-  return true;
-}
-
 // A table entry keeps a field's and a value's length in 32 bits: replies an error and returns
 // false if args[from..] hold a longer string (possible only with proto-max-bulk-len > 4 GB).
 bool CheckSizes(CommandContext& ctx, size_t from) {
@@ -246,14 +209,14 @@ void CmdHIncrBy(CommandContext& ctx) {
 // HINCRBYFLOAT key field increment
 void CmdHIncrByFloat(CommandContext& ctx) {
   long double incr;
-  if (!ParseFloat(ctx.arg(3), &incr)) return ctx.Error(kErrNotFloat);
+  if (!ParseLongDoubleOperand(ctx.arg(3), &incr)) return ctx.Error(kErrNotFloat);
   if (std::isinf(incr)) return ctx.Error(kErrIncrNanOrInf);
   if (!CheckSizes(ctx, 2)) return;
   Db db = ctx.db();
   Entry* e;
   if (!FindHash(ctx, db, ctx.arg(1), false, &e)) return;
   long double value = 0;
-  if (!CurrentValue(ctx, e, ParseFloat, kErrHashNotFloat, &value)) return;
+  if (!CurrentValue(ctx, e, ParseLongDoubleOperand, kErrHashNotFloat, &value)) return;
   value += incr;
   if (std::isnan(value) || std::isinf(value)) return ctx.Error(kErrResultNanOrInf);
   std::string text = FormatLongDouble(value);
@@ -464,7 +427,7 @@ bool ParseScanOptions(CommandContext& ctx, int64_t* count, std::string_view* pat
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdHScan(CommandContext& ctx) {
   uint64_t cursor;
-  if (!ParseCursor(ctx.arg(2), &cursor)) return ctx.Error(kErrInvalidCursor);
+  if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.Error(kErrInvalidCursor);
   Db db = ctx.db();
   resp::ReplyWriter& out = ctx.out();
   // As in Redis, a missing key answers before the options are checked.

@@ -504,24 +504,6 @@ struct ScanRequest {
   std::string_view type;     // empty: no TYPE
 };
 
-// Parses a cursor as Redis does (strtoul rules): an optional sign, decimal digits, nothing else;
-// a negative value wraps around. "" is 0.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  size_t i = 0;
-  const bool negative = !s.empty() && s[0] == '-';
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) i = 1;
-  if (i == s.size() && i > 0) return false;  // a sign alone
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (UINT64_MAX - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  *out = negative ? 0 - v : v;
-  return true;
-}
-
 // Parses SCAN's arguments; replies with the error and returns false if they are invalid.
 bool ParseScan(CommandContext& ctx, ScanRequest* req) {
   if (!ParseScanCursor(ctx.arg(1), &req->cursor)) {

@@ -363,21 +363,6 @@ void CmdSMove(CommandContext& ctx) {
 // SSCAN
 // ---------------------------------------------------------------------------------------------
 
-// A cursor as Redis parses it (strtoul): optional sign, decimal digits; negative values wrap.
-bool ParseCursor(std::string_view s, uint64_t* out) {
-  size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
-  if (i == 1 && s.size() == 1) return false;
-  uint64_t v = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
-    if (v > (UINT64_MAX - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  *out = !s.empty() && s[0] == '-' ? 0 - v : v;
-  return true;
-}
-
 // MATCH and COUNT after the cursor; replies the error and returns false if they are invalid.
 bool ParseScanOptions(CommandContext& ctx, std::string_view* pattern, uint64_t* count) {
   for (size_t i = 3; i < ctx.argc(); i += 2) {
@@ -406,7 +391,7 @@ bool ParseScanOptions(CommandContext& ctx, std::string_view* pattern, uint64_t* 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdSScan(CommandContext& ctx) {
   uint64_t cursor;
-  if (!ParseCursor(ctx.arg(2), &cursor)) return ctx.Error(kErrInvalidCursor);
+  if (!ParseScanCursor(ctx.arg(2), &cursor)) return ctx.Error(kErrInvalidCursor);
   Db db = ctx.db();
   bool failed;
   Set* s = FindSet(ctx, db, ctx.arg(1), true, &failed);

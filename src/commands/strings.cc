@@ -412,25 +412,6 @@ void CmdDecrBy(CommandContext& ctx) {
   IncrBy(ctx, -delta);
 }
 
-// Parses a long double as INCRBYFLOAT does in Redis: the whole string through strtold, no
-// leading space, at most 5 KiB. Unlike ParseLongDouble it accepts "inf": an infinite operand is
-// rejected later as producing Infinity, with Redis's error for that.
-bool ParseFloatOperand(std::string_view s, long double* out) {
-  constexpr size_t kMaxChars = 5 * 1024;
-  if (s.empty() || s.size() >= kMaxChars) return false;
-  char buf[kMaxChars];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::isspace(static_cast<unsigned char>(buf[0]))) return false;
-  errno = 0;
-  char* end;
-  long double v = std::strtold(buf, &end);
-  if (*end != '\0' || std::isnan(v)) return false;
-  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
-  *out = v;
-  return true;
-}
-
 // INCRBYFLOAT key increment
 void CmdIncrByFloat(CommandContext& ctx) {
   Db db = ctx.db();
@@ -439,8 +420,8 @@ void CmdIncrByFloat(CommandContext& ctx) {
   if (!FindStringForWrite(ctx, db, key, &e)) return;
   long double value = 0;
   long double incr;
-  if ((e != nullptr && !ParseFloatOperand(e->str(), &value)) ||
-      !ParseFloatOperand(ctx.arg(2), &incr)) {
+  if ((e != nullptr && !ParseLongDoubleOperand(e->str(), &value)) ||
+      !ParseLongDoubleOperand(ctx.arg(2), &incr)) {
     return ctx.Error(kErrNotFloat);
   }
   value += incr;

@@ -78,6 +78,38 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   return true;
 }
 
+bool ParseLongDoubleOperand(std::string_view s, long double* out) {
+  constexpr size_t kMaxChars = 5 * 1024;
+  if (s.empty() || s.size() >= kMaxChars) return false;
+  char buf[kMaxChars];
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  if (std::isspace(static_cast<unsigned char>(buf[0]))) return false;
+  errno = 0;
+  char* end;
+  long double v = std::strtold(buf, &end);
+  if (*end != '\0' || std::isnan(v)) return false;
+  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseScanCursor(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) i = 1;
+  if (i == s.size() && i > 0) return false;  // a sign alone
+  uint64_t v = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(s[i] - '0');
+    if (v > (UINT64_MAX - digit) / 10) return false;
+    v = v * 10 + digit;
+  }
+  *out = negative ? 0 - v : v;
+  return true;
+}
+
 bool ParseDouble(std::string_view s, double* out, bool allow_inf) {
   if (s.empty() || s.size() > 5 * 1024) return false;
   if (std::isspace(static_cast<unsigned char>(s.front())) ||

@@ -15,6 +15,13 @@ bool ParseInt64(std::string_view s, int64_t* out);
 bool ParseUint64(std::string_view s, uint64_t* out);
 // A finite long double with no leading/trailing spaces (INCRBYFLOAT, scores).
 bool ParseLongDouble(std::string_view s, long double* out);
+// A long double as Redis's string2ld reads it (INCRBYFLOAT, HINCRBYFLOAT): the whole string
+// through strtold, no leading space, under 5 KiB. Unlike ParseLongDouble, "inf" passes; callers
+// reject an infinite result with their own error.
+bool ParseLongDoubleOperand(std::string_view s, long double* out);
+// A SCAN cursor as Redis reads it (strtoul rules): an optional sign and decimal digits; a negative
+// value wraps around; "" is 0.
+bool ParseScanCursor(std::string_view s, uint64_t* out);
 // A double; accepts "inf", "+inf", "-inf" when allow_inf; rejects nan.
 bool ParseDouble(std::string_view s, double* out, bool allow_inf = true);
 

@@ -128,3 +128,30 @@ TEST_CASE("config: set, get and errors") {
   CHECK(c.Get("client-output-buffer-limit")[0].second ==
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10");
 }
+
+TEST_CASE("util: SCAN cursors parse as Redis's strtoul does") {
+  uint64_t c = 7;
+  CHECK(ParseScanCursor("", &c));
+  CHECK(c == 0);
+  CHECK(ParseScanCursor("00", &c));
+  CHECK(c == 0);
+  CHECK(ParseScanCursor("+42", &c));
+  CHECK(c == 42);
+  CHECK(ParseScanCursor("-1", &c));
+  CHECK(c == UINT64_MAX);
+  CHECK_FALSE(ParseScanCursor("-", &c));
+  CHECK_FALSE(ParseScanCursor("12a", &c));
+  CHECK_FALSE(ParseScanCursor("18446744073709551616", &c));
+}
+
+TEST_CASE("util: float operands accept inf, reject spaces and nan") {
+  long double v = 0;
+  CHECK(ParseLongDoubleOperand("1.5", &v));
+  CHECK(v == 1.5L);
+  CHECK(ParseLongDoubleOperand("inf", &v));
+  CHECK(v > 1e308L);
+  CHECK_FALSE(ParseLongDoubleOperand(" 1", &v));
+  CHECK_FALSE(ParseLongDoubleOperand("nan", &v));
+  CHECK_FALSE(ParseLongDoubleOperand("1x", &v));
+  CHECK_FALSE(ParseLongDoubleOperand("", &v));
+}
