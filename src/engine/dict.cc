@@ -5,6 +5,7 @@
 // Buckets of old_ below rehash_pos_ are already empty, and new entries always go to buckets_,
 // so old_ only drains.
 #include "engine/dict.h"
+#include "engine/bits.h"
 
 #include <xxhash.h>
 
@@ -36,25 +37,6 @@ size_t NextPowerOfTwo(size_t n) {
   size_t p = kMinBuckets;
   while (p < n) p *= 2;
   return p;
-}
-
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-  v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-  return __builtin_bswap64(v);
-}
-
-// Advances a scan cursor to the next bucket of a table with this mask. The cursor counts with
-// its bits reversed (high index bits change fastest) and the bits above the mask are set so the
-// carry passes through them. In that order, the buckets a bucket splits into when the table
-// grows, or merges with when it shrinks, all come at the same point of the sequence, so a
-// resize between two calls neither skips entries nor restarts the walk.
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  cursor = ReverseBits(cursor);
-  ++cursor;
-  return ReverseBits(cursor);
 }
 
 void VisitChain(Entry* e, const std::function<void(Entry*)>& fn) {
@@ -218,7 +200,7 @@ uint64_t Dict::Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
   if (size_ == 0) return 0;
   if (old_ == nullptr) {
     VisitChain(buckets_[cursor & mask_], fn);
-    return NextCursor(cursor, mask_);
+    return NextScanCursor(cursor, mask_);
   }
   // Visit the cursor's bucket in the smaller table, then every bucket of the larger table that
   // maps onto it (they differ only in the high bits the smaller mask lacks).
@@ -233,7 +215,7 @@ uint64_t Dict::Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
   VisitChain(small[cursor & small_mask], fn);
   do {
     VisitChain(large[cursor & large_mask], fn);
-    cursor = NextCursor(cursor, large_mask);
+    cursor = NextScanCursor(cursor, large_mask);
   } while (cursor & (small_mask ^ large_mask));
   return cursor;
 }

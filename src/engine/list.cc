@@ -2,6 +2,7 @@
 // its listpack/quicklist conversions, and the cursor. Layout in list.h; the serialized form is
 // in list_serialize.cc.
 #include "engine/list.h"
+#include "engine/bits.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,24 +19,6 @@ namespace {
 constexpr size_t kNodeOverhead = 7;
 constexpr size_t kSafetyLimit = 8192;
 constexpr size_t kSizeLevels[] = {4096, 8192, 16384, 32768, 65536};
-
-size_t VarintLen(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v) | 0x80;
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
 
 // Reads a varint from [*p, end); false if truncated or too long for a length.
 bool GetVarint(const uint8_t** p, const uint8_t* end, uint64_t* out) {

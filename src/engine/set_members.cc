@@ -1,5 +1,6 @@
 // Storage of set members: the packed integer array, the packed string buffer and the hash table.
 #include "engine/set_members.h"
+#include "engine/bits.h"
 
 #include <algorithm>
 #include <cassert>
@@ -210,20 +211,6 @@ size_t PowerOfTwoAtLeast(size_t n) {
   return p;
 }
 
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-  v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-  return __builtin_bswap64(v);
-}
-
-// The cursor after `cursor` in a table with this mask: increments the reversed bits, with the
-// bits above the mask set so that the carry runs through them.
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  return ReverseBits(ReverseBits(cursor) + 1);
-}
-
 template <class Node>
 Node** NewBuckets(size_t n) {
   void* p = std::calloc(n, sizeof(Node*));
@@ -424,7 +411,7 @@ uint64_t MemberTable::ScanImpl(uint64_t cursor, ScanVisitor visit, void* ctx) co
   };
   if (old_ == nullptr) {
     chain(buckets_[cursor & mask_]);
-    return NextCursor(cursor, mask_);
+    return NextScanCursor(cursor, mask_);
   }
   // The cursor's bucket in the smaller array, then every bucket of the larger one that folds
   // onto it (they differ only in the bits the smaller mask lacks).
@@ -439,7 +426,7 @@ uint64_t MemberTable::ScanImpl(uint64_t cursor, ScanVisitor visit, void* ctx) co
   chain(small[cursor & small_mask]);
   do {
     chain(large[cursor & large_mask]);
-    cursor = NextCursor(cursor, large_mask);
+    cursor = NextScanCursor(cursor, large_mask);
   } while (cursor & (small_mask ^ large_mask));
   return cursor;
 }

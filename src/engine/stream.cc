@@ -1,6 +1,7 @@
 // Stream entries: IDs, the packed chunk encoding, appends, deletion, trimming, iteration, and the
 // group counters that depend on the entries (entries-read, lag). Layout in stream.h.
 #include "engine/stream.h"
+#include "engine/bits.h"
 
 #include <malloc.h>
 
@@ -23,24 +24,6 @@ constexpr uint64_t kSameBit = 2;
 constexpr uint64_t kMaxMsDelta = UINT64_MAX >> 2;
 // A map node holding a chunk (rb-tree links, key, Chunk), for memory accounting.
 constexpr size_t kChunkNodeBytes = 32 + sizeof(StreamId) + sizeof(Stream::Chunk);
-
-size_t VarintLen(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<uint8_t>(v) | 0x80;
-    v >>= 7;
-  }
-  *p++ = static_cast<uint8_t>(v);
-  return p;
-}
 
 uint8_t* PutString(uint8_t* p, std::string_view s) {
   p = PutVarint(p, s.size());
