@@ -635,6 +635,9 @@ void WriteSets(Client& c, const std::string& tag) {
   c.Run({"SPOP", "c" + tag, "45"});  // rebuilds the rest
   c.Run({"SMOVE", "b" + tag, "a" + tag, "p"});
   c.Run({"SMOVE", "a" + tag, "new" + tag, "7"});
+  // SPOP picks at random: a member both sets surely keep makes the intersection non-empty.
+  c.Run({"SADD", "a" + tag, "shared"});
+  c.Run({"SADD", "b" + tag, "shared"});
   c.Run({"SINTERSTORE", "inter" + tag, "a" + tag, "b" + tag});
   c.Run({"SUNIONSTORE", "union" + tag, "a" + tag, "b" + tag, "c" + tag});
   c.Run({"SDIFFSTORE", "diff" + tag, "a" + tag, "b" + tag});
