@@ -1,17 +1,19 @@
 // pubsub_fanout: used by scripts/bench.sh (pubsub suite) to time PUBLISH fan-out.
 //
 //   pubsub_fanout PORT [-s SUBSCRIBERS] [-p PUBLISHERS] [-n MESSAGES] [-d PAYLOAD_BYTES]
-//                      [-w IN_FLIGHT] [-c CHANNEL] [-t TIMEOUT_S]
+//                      [-w IN_FLIGHT] [-c CHANNEL] [-t TIMEOUT_S] [-r READER_THREADS]
 //   defaults:           -s 50           -p 1           -n 100000     -d 16
-//                      -w 64         -c bench:fanout  -t 120
+//                      -w 64         -c bench:fanout  -t 120        -r 1
 //
 // Opens SUBSCRIBERS connections to 127.0.0.1:PORT, each SUBSCRIBEd to CHANNEL, and waits until
 // PUBSUB NUMSUB CHANNEL shows all of them. Then PUBLISHERS connections (one thread each) send
 // MESSAGES PUBLISHes between them, each keeping IN_FLIGHT commands pipelined. A message body is
 // "<publisher>:<sequence>", the sequence zero-padded so that the body is PAYLOAD_BYTES long.
-// Every PUBLISH must reply SUBSCRIBERS (the number of receivers). One thread reads all the
-// subscriber sockets (epoll, non-blocking), parsing with hiredis's reader without allocating,
-// and checks that each subscriber gets every message of every publisher, in order.
+// Every PUBLISH must reply SUBSCRIBERS (the number of receivers). READER_THREADS threads read
+// the subscriber sockets (each an epoll set over its share, non-blocking, 256 KB reads, a small
+// parser of the push frames that allocates nothing) and check that each subscriber gets every
+// message of every publisher, in order. hiredis does the connections, SUBSCRIBE, PUBSUB NUMSUB
+// and the publishers' commands and replies.
 //
 // The time runs from the first PUBLISH until every subscriber has received all the messages.
 // On success prints one line:
