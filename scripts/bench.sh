@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # Benchmarks runnel against Debian's redis-server in the same run, with redis-benchmark,
-# redis-cli and a small poller (bench/wait_loaded.cc, built here with g++).
+# redis-cli and two small tools built here with g++: a poller (bench/wait_loaded.cc) and a
+# Pub/Sub fan-out client (bench/pubsub_fanout.cc, with hiredis).
 #
 #   scripts/bench.sh                               # every suite, 3 rounds
 #   SUITES="streams memory" scripts/bench.sh       # some suites
 #   ROUNDS=5 SUITES=core TESTS="set get" scripts/bench.sh
 #   RUNNEL_BIN=/path/to/runnel-server scripts/bench.sh   # use that binary, build nothing
 #
-# Suites (SUITES, default "core streams durability restart memory"), each against both servers:
+# Suites (SUITES, default "core streams types pubsub durability restart memory"), each against
+# both servers:
 #   core        SET GET INCR MSET PING; redis-benchmark -c 50 at -P 1 and -P 16; persistence off
 #   streams     XADD (auto ID, 2 fields with 16-byte values) and XRANGE key - + COUNT 10 on a
 #               1,000,000-entry stream; -c 50 at -P 1 and -P 16; persistence off
+#   types       redis-benchmark's LPUSH RPOP SADD HSET ZADD LRANGE_100; -c 50 at -P 1 and -P 16;
+#               persistence off; ZADD is reported n/a when runnel answers it "unknown command"
+#   pubsub      PUBLISH fan-out to 50 subscribers (bench/pubsub_fanout): deliveries per second and
+#               server CPU per delivery; persistence off
 #   durability  SET and XADD with appendonly yes + appendfsync always (runnel also with appendonly
 #               no, for its always/no ratio); 1-client SET latency with always; SET and XADD with
 #               appendfsync everysec
 #   restart     1,000,000 keys + a 1,000,000-entry stream, kill -9, time from process start until
 #               the data is served: (a) default persistence, (b) right after SAVE (runnel) and
 #               BGREWRITEAOF (redis)
-#   memory      RSS per stream entry (1,000,000 entries "f1 v1 f2 v2" in one stream) and per
-#               pending entry (100,000 delivered to a consumer group, not acknowledged)
+#   memory      RSS per stream entry (1,000,000 entries "f1 v1 f2 v2" in one stream), per
+#               pending entry (100,000 delivered to a consumer group, not acknowledged) and per
+#               small hash (1,000,000 hashes of 5 fields, on a fresh server)
 #
 # Throughput runs alternate runnel and redis inside each round, so slow drift of the machine hits
 # both alike. For each run the server's CPU time (utime+stime of the whole process,
@@ -30,9 +37,14 @@
 # above 15% of the CPUs, the suite's notes carry a warning and the progress line says so.
 #
 # Environment (defaults in brackets):
-#   SUITES ["core streams durability restart memory"]   ROUNDS [3]   CLIENTS [50]
-#   N_P1 [200000]  N_P16 [2000000]   requests per run at -P 1 / -P 16 (core, streams)
+#   SUITES ["core streams types pubsub durability restart memory"]   ROUNDS [3]   CLIENTS [50]
+#   N_P1 [200000]  N_P16 [2000000]   requests per run at -P 1 / -P 16 (core, streams, types)
 #   TESTS ["set get incr mset ping"]  core: redis-benchmark -t names ("ping" means ping_mbulk)
+#   TYPE_TESTS ["lpush rpop sadd hset zadd lrange_100"]   types: the workloads, in this order
+#   PUBSUB_MESSAGES [200000]  PUBLISHes per pubsub run    PUBSUB_SUBSCRIBERS [50]
+#   PUBSUB_PUBLISHERS [1]  publisher connections          PUBSUB_PIPELINE [64]  PUBLISHes in flight each
+#   PUBSUB_PAYLOAD [16]  message bytes                    PUBSUB_READERS [1]  threads reading subscribers
+#   HASHES [1000000]   5-field hashes loaded for the memory suite
 #   STREAM_ENTRIES [1000000]   entries in the XRANGE stream, the memory stream, the restart stream
 #   N_DUR_P1 [N_P1]  N_DUR_P16 [N_P16]   requests per durability run at -P 1 / -P 16
 #   N_LAT [20000]       requests of the 1-client appendfsync-always latency run
@@ -50,12 +62,20 @@ export LC_NUMERIC=C
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-SUITES="${SUITES:-core streams durability restart memory}"
+SUITES="${SUITES:-core streams types pubsub durability restart memory}"
 ROUNDS="${ROUNDS:-3}"
 N_P1="${N_P1:-200000}"
 N_P16="${N_P16:-2000000}"
 CLIENTS="${CLIENTS:-50}"
 TESTS="${TESTS:-set get incr mset ping}"
+TYPE_TESTS="${TYPE_TESTS:-lpush rpop sadd hset zadd lrange_100}"
+PUBSUB_MESSAGES="${PUBSUB_MESSAGES:-200000}"
+PUBSUB_SUBSCRIBERS="${PUBSUB_SUBSCRIBERS:-50}"
+PUBSUB_PUBLISHERS="${PUBSUB_PUBLISHERS:-1}"
+PUBSUB_PIPELINE="${PUBSUB_PIPELINE:-64}"
+PUBSUB_PAYLOAD="${PUBSUB_PAYLOAD:-16}"
+PUBSUB_READERS="${PUBSUB_READERS:-1}"
+HASHES="${HASHES:-1000000}"
 STREAM_ENTRIES="${STREAM_ENTRIES:-1000000}"
 N_DUR_P1="${N_DUR_P1:-$N_P1}"
 N_DUR_P16="${N_DUR_P16:-$N_P16}"
@@ -71,34 +91,38 @@ die() { echo "bench: $*" >&2; exit 1; }
 note() { echo "bench: $*" >&2; }
 
 for v in ROUNDS N_P1 N_P16 CLIENTS STREAM_ENTRIES N_DUR_P1 N_DUR_P16 N_LAT RESTART_KEYS PENDING \
-         THREADS RUN_TIMEOUT LOAD_TIMEOUT; do
+         THREADS RUN_TIMEOUT LOAD_TIMEOUT PUBSUB_MESSAGES PUBSUB_SUBSCRIBERS PUBSUB_PUBLISHERS \
+         PUBSUB_PIPELINE PUBSUB_PAYLOAD PUBSUB_READERS HASHES; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 read -r -a tests <<<"$TESTS"
+read -r -a type_tests <<<"$TYPE_TESTS"
 read -r -a suites <<<"$SUITES"
 ((${#suites[@]} > 0)) || die "SUITES is empty"
 for s in "${suites[@]}"; do
   case "$s" in
-    core | streams | durability | restart | memory) ;;
-    *) die "unknown suite '$s' in SUITES (known: core streams durability restart memory)" ;;
+    core | streams | types | pubsub | durability | restart | memory) ;;
+    *) die "unknown suite '$s' in SUITES (known: core streams types pubsub durability restart memory)" ;;
   esac
 done
 want_suite() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 if want_suite core; then ((${#tests[@]} > 0)) || die "TESTS is empty"; fi
+if want_suite types; then ((${#type_tests[@]} > 0)) || die "TYPE_TESTS is empty"; fi
 if want_suite memory && ((PENDING > STREAM_ENTRIES)); then
   die "PENDING ($PENDING) must not exceed STREAM_ENTRIES ($STREAM_ENTRIES)"
 fi
 [[ -n "${EPOCHREALTIME:-}" ]] || die "bash 5 or later is needed (\$EPOCHREALTIME)"
 
 # ---------------------------------------------------------------------------------------------
-# Packages: redis-server and redis-tools always; g++ for the restart suite's poller; the build
-# dependencies unless RUNNEL_BIN is set.
+# Packages: redis-server and redis-tools always; g++ for the restart suite's poller and (with
+# libhiredis-dev) the pubsub suite's client; the build dependencies unless RUNNEL_BIN is set.
 
 dpkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 { command -v redis-benchmark && command -v redis-cli; } >/dev/null 2>&1 || need+=(redis-tools)
-if want_suite restart && ! command -v g++ >/dev/null 2>&1; then need+=(g++); fi
+if { want_suite restart || want_suite pubsub; } && ! command -v g++ >/dev/null 2>&1; then need+=(g++); fi
+if want_suite pubsub && ! dpkg_installed libhiredis-dev; then need+=(libhiredis-dev); fi
 if [[ -z "${RUNNEL_BIN:-}" ]]; then
   build_pkgs=(g++ meson ninja-build pkg-config libuv1-dev libhiredis-dev libzstd-dev libfmt-dev
               libxxhash-dev doctest-dev)
@@ -370,20 +394,22 @@ pipe_in() {
 results="$work/results.tsv" # suite workload pipeline round server rps cpu_us_per_op avg_ms p50_ms
 : >"$results"
 
-# bench_run SUITE NAME PORT PID DIR WORKLOAD PIPELINE N ROUND CLIENTS -- redis-benchmark args
-# (a -t test, or a command). One redis-benchmark run, its rate, latency and the server's CPU.
-bench_run() {
-  local suite="$1" name="$2" port="$3" pid="$4" dir="$5" wl="$6" p="$7" n="$8" round="$9" c="${10}"
-  shift 11
-  local out="$work/bench.out" err="$work/bench.err" before after rps avg p50 cpu rc=0
+# measured_run NAME PORT PID DIR WHAT -- command...: runs one client command (stdout in
+# $work/bench.out, stderr in $work/bench.err) while watching the server, which must survive it.
+# Sets run_ticks (the server's CPU during the run, clock ticks) and run_foreign (the CPU used
+# by other processes, % of all CPUs). A failing or hung
+# command stops the script; WHAT names it in the message.
+measured_run() {
+  local name="$1" port="$2" pid="$3" dir="$4" what="$5"
+  shift 6
+  local out="$work/bench.out" err="$work/bench.err" before after rc=0
+  local sys_a kids_a sys_b kids_b srvkids_a srvkids_b
   alive "$name" "$pid" "$dir"
   before="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
-  local sys_a kids_a sys_b kids_b foreign srvkids_a srvkids_b
   sys_a="$(sys_ticks)"; kids_now; kids_a=$kids; srvkids_a="$(child_ticks "$pid")"
-  timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -n "$n" -P "$p" --csv \
-    "$@" >"$out" 2>"$err" &
+  timeout "$RUN_TIMEOUT" "$@" >"$out" 2>"$err" &
   bench_pid=$!
-  # redis-benchmark can hang when its server goes away; watch the server meanwhile.
+  # A client can hang when its server goes away; watch the server meanwhile.
   while kill -0 "$bench_pid" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
       kill "$bench_pid" 2>/dev/null || true
@@ -398,47 +424,98 @@ bench_run() {
   alive "$name" "$pid" "$dir"
   after="$(cpu_ticks "$pid")" || die "$name (pid $pid): cannot read /proc/$pid/stat"
   sys_b="$(sys_ticks)"; kids_now; kids_b=$kids; srvkids_b="$(child_ticks "$pid")"
-  # CPU used by neither this server (nor its reaped children) nor redis-benchmark (our reaped
+  run_ticks=$((after - before))
+  # CPU used by neither this server (nor its reaped children) nor the client (our reaped
   # child), as a share of all CPUs.
-  foreign="$(awk -v a="$sys_a" -v b="$sys_b" -v s="$((after - before + srvkids_b - srvkids_a))" -v k="$kids_a" -v l="$kids_b" 'BEGIN {
+  run_foreign="$(awk -v a="$sys_a" -v b="$sys_b" -v s="$((run_ticks + srvkids_b - srvkids_a))" -v k="$kids_a" -v l="$kids_b" 'BEGIN {
     split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; busy = t - (y[2] - x[2])
     o = busy - s - (l - k); printf "%.0f", (t > 0 && o > 0) ? 100 * o / t : 0 }')"
-  if ((foreign > FOREIGN_WARN)); then
+  if ((run_foreign > FOREIGN_WARN)); then
     foreign_runs=$((foreign_runs + 1))
-    if ((foreign > foreign_max)); then foreign_max=$foreign; fi
+    if ((run_foreign > foreign_max)); then foreign_max=$run_foreign; fi
   fi
   if ((rc != 0)); then
     cat "$err" "$out" >&2
-    if ((rc == 124)); then die "$name: redis-benchmark $* -P $p hung for ${RUN_TIMEOUT}s"; fi
-    die "$name: redis-benchmark $* -P $p failed (exit $rc)"
+    if ((rc == 124)); then die "$name: $what hung for ${RUN_TIMEOUT}s"; fi
+    die "$name: $what failed (exit $rc)"
   fi
+}
+
+# record_run SUITE WORKLOAD PIPELINE ROUND NAME RATE CPU_US AVG_MS P50_MS SHAPE UNIT: one result
+# row, and the progress line (SHAPE: the client set-up, e.g. "-c 50 -P 16"; UNIT: what RATE counts).
+record_run() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" >>"$results"
+  local p50=""
+  if [[ "$9" != nan ]]; then p50="  p50 $9 ms"; fi
+  printf 'bench: %-10s round %d/%d  %-10s %-12s %-15s %10.0f %-12s %8.3f us/%s CPU%s  other CPU %s%%%s\n' \
+    "$1" "$4" "$ROUNDS" "$2" "${10}" "$5" "$6" "${11}/s" "$7" "${11}" "$p50" "$run_foreign" \
+    "$( ((run_foreign > FOREIGN_WARN)) && echo '  <- other jobs running?' )" >&2
+}
+
+# bench_run SUITE NAME PORT PID DIR WORKLOAD PIPELINE N ROUND CLIENTS -- redis-benchmark args
+# (a -t test, or a command). One redis-benchmark run, its rate, latency and the server's CPU.
+bench_run() {
+  local suite="$1" name="$2" port="$3" pid="$4" dir="$5" wl="$6" p="$7" n="$8" round="$9" c="${10}"
+  shift 11
+  local out="$work/bench.out" err="$work/bench.err" rps avg p50 cpu
+  measured_run "$name" "$port" "$pid" "$dir" "redis-benchmark $* -P $p" -- \
+    redis-benchmark -h 127.0.0.1 -p "$port" -c "$c" -n "$n" -P "$p" --csv "$@"
+  # The first row after the header: every run here is one redis-benchmark test.
   read -r rps avg p50 < <(awk -F'","' 'NR == 2 { print $2, $3, $5 }' "$out") || true
   if ! [[ "${rps:-}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || ! awk -v r="$rps" 'BEGIN { exit !(r > 0) }'; then
     cat "$err" "$out" >&2
     die "$name: no requests-per-second figure in redis-benchmark's output ($*)"
   fi
-  cpu="$(awk -v d="$((after - before))" -v hz="$clk_tck" -v n="$n" \
-    'BEGIN { printf "%.4f", d / hz * 1e6 / n }')"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$suite" "$wl" "$p" "$round" "$name" "$rps" "$cpu" \
-    "${avg:-nan}" "${p50:-nan}" >>"$results"
-  printf 'bench: %-10s round %d/%d  %-6s -c %-2s -P %-2s %-15s %10.0f ops/s  %8.3f us/op CPU  p50 %s ms  other CPU %s%%%s\n' \
-    "$suite" "$round" "$ROUNDS" "$wl" "$c" "$p" "$name" "$rps" "$cpu" "${p50:-?}" "$foreign" \
-    "$( ((foreign > FOREIGN_WARN)) && echo '  <- other jobs running?' )" >&2
+  cpu="$(awk -v d="$run_ticks" -v hz="$clk_tck" -v n="$n" 'BEGIN { printf "%.4f", d / hz * 1e6 / n }')"
+  record_run "$suite" "$wl" "$p" "$round" "$name" "$rps" "$cpu" "${avg:-nan}" "${p50:-nan}" "-c $c -P $p" op
+}
+
+# The list workloads of the types suite work on redis-benchmark's key "mylist". list_fill NAME
+# PORT PID DIR MIN: LPUSHes 3-byte elements (redis-benchmark's default value "xxx", 1000 per
+# command, redis-cli --pipe, not timed) until the list holds at least MIN elements.
+list_fill() {
+  local name="$1" port="$2" pid="$3" dir="$4" min="$5" len need cmds file
+  len="$(rcli "$port" LLEN mylist)"
+  [[ "$len" =~ ^[0-9]+$ ]] || die "$name: 'LLEN mylist' replied '$len'"
+  need=$((min - len))
+  ((need > 0)) || return 0
+  cmds=$(((need + 999) / 1000))
+  file="$pipe_dir/lpush-$cmds.resp"
+  if [[ ! -s "$file" ]]; then
+    LC_ALL=C awk -v n="$cmds" 'BEGIN {
+      s = "*1002\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n"; for (i = 0; i < 1000; i++) s = s "$3\r\nxxx\r\n"
+      for (i = 0; i < n; i++) printf "%s", s }' >"$file"
+  fi
+  pipe_in "$name" "$port" "$pid" "$dir" "$file" "$cmds"
+  expect_match "$name" "$port" '^[0-9]+$' LLEN mylist
+  (($(rcli "$port" LLEN mylist) >= min)) || die "$name: mylist has fewer than $min elements after filling it"
 }
 
 # run_workload SUITE NAME PORT PID DIR WORKLOAD PIPELINE N ROUND [CLIENTS]: a named workload.
 run_workload() {
   local suite="$1" name="$2" port="$3" pid="$4" dir="$5" wl="$6" p="$7" n="$8" round="$9"
-  local c="${10:-$CLIENTS}" args=()
+  local c="${10:-$CLIENTS}" args=() len
   case "$wl" in
     ping) args=(-t ping_mbulk) ;;
     xadd) args=("${xadd_cmd[@]}")
           # Each XADD run starts from an empty stream (deleting it is not timed).
           rcli "$port" DEL bench:xadd >/dev/null ;;
     xrange) args=("${xrange_cmd[@]}") ;;
+    # Every RPOP must find an element (a nil reply would look fast): enough elements for all
+    # requests, plus a pipeline per client, as redis-benchmark may round up to whole pipelines.
+    rpop) list_fill "$name" "$port" "$pid" "$dir" $((n + p * c))
+          args=(-t rpop) ;;
+    # redis-benchmark -t lrange_100 would first run n LPUSHes in the same run (its own table row,
+    # and CPU in ours); its LRANGE command is run on its own, on a list filled beforehand.
+    lrange_100) list_fill "$name" "$port" "$pid" "$dir" 100
+                args=(LRANGE mylist 0 99) ;;
     *) args=(-t "$wl") ;;
   esac
   bench_run "$suite" "$name" "$port" "$pid" "$dir" "$wl" "$p" "$n" "$round" "$c" -- "${args[@]}"
+  if [[ "$wl" == rpop ]]; then
+    len="$(rcli "$port" LLEN mylist)"
+    [[ "$len" =~ ^[1-9][0-9]*$ ]] || die "$name: mylist ran empty during the RPOP run (LLEN '$len')"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -662,6 +739,123 @@ suite_streams() {
     "redis-benchmark -c $CLIENTS, -n $N_P1 at -P 1 and $N_P16 at -P 16, median of $ROUNDS rounds; both servers with \`--appendonly no --save ''\`. XADD: \`${xadd_cmd[*]}\` (16-byte values), each run on a new stream. XRANGE: \`${xrange_cmd[*]}\` on a stream of $STREAM_ENTRIES such entries (filled with redis-cli --pipe before the runs)." \
     "$ratio_notes" "$(cmdline_for streams N_P1 N_P16 CLIENTS STREAM_ENTRIES)" \
     "each run: redis-benchmark -h 127.0.0.1 -p PORT -c $CLIENTS -n N -P P --csv XADD bench:xadd '*' f1 $V16 f2 $V16 | XRANGE bench:stream - + COUNT 10"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Suite: types. redis-benchmark's list, set, hash and sorted-set workloads, persistence off.
+
+# preflight_types NAME PORT: every workload's command gives the right reply. ZADD may be missing
+# from runnel (sorted sets are newer): then zadd_unsupported=1 and the workload is reported n/a.
+preflight_types() {
+  local t got
+  for t in "${type_tests[@]}"; do
+    case "$t" in
+      lpush) expect "$1" "$2" 1 LPUSH bench:check:l xxx ;;
+      rpop) expect "$1" "$2" 1 LPUSH bench:check:r xxx
+            expect "$1" "$2" xxx RPOP bench:check:r ;;
+      sadd) expect "$1" "$2" 1 SADD bench:check:s element:__rand_int__ ;;
+      hset) expect "$1" "$2" 1 HSET bench:check:h element:__rand_int__ xxx ;;
+      zadd) got="$(rcli "$2" ZADD bench:check:z 0 element:__rand_int__)"
+            if [[ "$1" == runnel && "$got" == *"unknown command"* ]]; then
+              zadd_unsupported=1
+              note "$1: ZADD is not supported ('$got'); the ZADD workload is reported as n/a"
+            elif [[ "$got" != 1 ]]; then
+              die "$1: 'ZADD bench:check:z 0 element:__rand_int__' replied '$got', expected '1'"
+            fi ;;
+      lrange_100) expect "$1" "$2" 3 RPUSH bench:check:lr a b c
+                  expect "$1" "$2" $'a\nb\nc' LRANGE bench:check:lr 0 99 ;;
+      *) note "$1: no reply check for test '$t'" ;;
+    esac
+  done
+  rcli "$2" DEL bench:check:l bench:check:r bench:check:s bench:check:h bench:check:z bench:check:lr >/dev/null
+}
+
+suite_types() {
+  local d="$work/types" rp rport dp dport round p n t
+  start_server runnel "$RUNNEL_BIN" "$d/runnel" "" "${persist_off[@]}" "${runnel_args[@]}"
+  rp=$started_pid; rport=$started_port
+  start_server redis "$REDIS_BIN" "$d/redis" "$rport" "${persist_off[@]}" "${redis_args[@]}"
+  dp=$started_pid; dport=$started_port
+  zadd_unsupported=0
+  preflight_types runnel "$rport"
+  preflight_types redis "$dport"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for p in "${PIPELINES[@]}"; do
+      if ((p == 1)); then n="$N_P1"; else n="$N_P16"; fi
+      for t in "${type_tests[@]}"; do
+        if [[ "$t" == zadd ]] && ((zadd_unsupported)); then continue; fi
+        run_workload types runnel "$rport" "$rp" "$d/runnel" "$t" "$p" "$n" "$round"
+        run_workload types redis "$dport" "$dp" "$d/redis" "$t" "$p" "$n" "$round"
+      done
+    done
+  done
+  kill_server "$rp"
+  kill_server "$dp"
+  {
+    echo -e "$pair_header"
+    summarize_pair types runnel redis
+    if ((zadd_unsupported)) && [[ " ${type_tests[*]} " == *" zadd "* ]]; then
+      for p in "${PIPELINES[@]}"; do echo -e "ZADD\t-P $p\tn/a (ZADD unsupported)\t-\t-\t-\t-\t-"; done
+    fi
+  } >"$work/types.tsv"
+  report types "Lists, sets, hashes, sorted sets (persistence off)" "$work/types.tsv" \
+    "redis-benchmark -c $CLIENTS, -n $N_P1 at -P 1 and $N_P16 at -P 16, median of $ROUNDS rounds; both servers with \`--appendonly no --save ''\`. redis-benchmark's own workloads (\`-t lpush\` etc., 3-byte values, no \`-r\`): \`LPUSH mylist xxx\`, \`RPOP mylist\` (the list is filled beforehand so that no RPOP finds it empty, checked after the run), \`SADD myset element:__rand_int__\`, \`HSET myhash element:__rand_int__ xxx\`, \`ZADD myzset 0 element:__rand_int__\` (without \`-r\` every SADD, HSET and ZADD writes the same member), and LRANGE_100 as \`LRANGE mylist 0 99\` on a list of at least 100 elements (\`-t lrange_100\` would time its list-filling LPUSHes in the same run)." \
+    "$ratio_notes" "$(cmdline_for types N_P1 N_P16 CLIENTS TYPE_TESTS)" \
+    "each run: redis-benchmark -h 127.0.0.1 -p PORT -c $CLIENTS -n N -P P --csv (-t TEST | LRANGE mylist 0 99)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Suite: pubsub. PUBLISH fan-out to PUBSUB_SUBSCRIBERS subscribers (bench/pubsub_fanout.cc),
+# persistence off.
+
+fanout="$work/pubsub_fanout"
+pubsub_tool_tsv="$work/pubsub-tool.tsv" # round server seconds tool_cpu_s publish_seconds
+
+pubsub_run() { # name port pid dir round
+  local name="$1" port="$2" pid="$3" dir="$4" round="$5" secs rate tool pubs cpu
+  local deliveries=$((PUBSUB_MESSAGES * PUBSUB_SUBSCRIBERS))
+  measured_run "$name" "$port" "$pid" "$dir" "pubsub_fanout" -- \
+    "$fanout" "$port" -s "$PUBSUB_SUBSCRIBERS" -p "$PUBSUB_PUBLISHERS" -n "$PUBSUB_MESSAGES" \
+    -d "$PUBSUB_PAYLOAD" -w "$PUBSUB_PIPELINE" -r "$PUBSUB_READERS" -c bench:fanout \
+    -t "$((RUN_TIMEOUT > 10 ? RUN_TIMEOUT - 5 : RUN_TIMEOUT))"
+  read -r secs rate tool pubs <"$work/bench.out" || true
+  if ! [[ "${rate:-}" =~ ^[1-9][0-9]*$ ]]; then
+    die "$name: no deliveries/s figure from pubsub_fanout: '$(cat "$work/bench.out")'"
+  fi
+  cpu="$(awk -v d="$run_ticks" -v hz="$clk_tck" -v n="$deliveries" 'BEGIN { printf "%.4f", d / hz * 1e6 / n }')"
+  record_run pubsub "publish-to-$PUBSUB_SUBSCRIBERS" "$PUBSUB_PIPELINE" "$round" "$name" "$rate" "$cpu" nan nan \
+    "-p $PUBSUB_PUBLISHERS -w $PUBSUB_PIPELINE" delivery
+  printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$secs" "$tool" "$pubs" >>"$pubsub_tool_tsv"
+}
+
+suite_pubsub() {
+  local d="$work/pubsub" rp rport dp dport round tool_note
+  g++ -O2 -std=c++20 -Wall -o "$fanout" bench/pubsub_fanout.cc -lhiredis -pthread ||
+    die "building bench/pubsub_fanout.cc failed"
+  start_server runnel "$RUNNEL_BIN" "$d/runnel" "" "${persist_off[@]}" "${runnel_args[@]}"
+  rp=$started_pid; rport=$started_port
+  start_server redis "$REDIS_BIN" "$d/redis" "$rport" "${persist_off[@]}" "${redis_args[@]}"
+  dp=$started_pid; dport=$started_port
+  expect runnel "$rport" 0 PUBLISH bench:check:p x
+  expect redis "$dport" 0 PUBLISH bench:check:p x
+  : >"$pubsub_tool_tsv"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    pubsub_run runnel "$rport" "$rp" "$d/runnel" "$round"
+    pubsub_run redis "$dport" "$dp" "$d/redis" "$round"
+  done
+  kill_server "$rp"
+  kill_server "$dp"
+  { echo -e "${pair_header//ops/deliveries}" | sed 's/us\/op/us\/delivery/g'; summarize_pair pubsub runnel redis; } >"$work/pubsub.tsv"
+  # How busy the tool was: its CPU over the timed part, as a share of one CPU.
+  tool_note="$(awk -F'\t' "$AWK_LIB"'
+    $3 > 0 { u[$2] = u[$2] " " 100 * $4 / $3; pub[$2] = pub[$2] " " $5 / $3 }
+    END { printf "pubsub_fanout itself used %s%% of one CPU against runnel and %s%% against redis (its CPU over the timed part, all its threads; medians); the last PUBLISH reply came at %s and %s of the time.",
+      fmt("%.0f", median(u["runnel"])), fmt("%.0f", median(u["redis"])), fmt("%.2f", median(pub["runnel"])), fmt("%.2f", median(pub["redis"])) }' "$pubsub_tool_tsv")"
+  report pubsub "Pub/Sub fan-out (persistence off)" "$work/pubsub.tsv" \
+    "bench/pubsub_fanout: $PUBSUB_SUBSCRIBERS subscriber connections on one channel (all registered, checked with PUBSUB NUMSUB, before the clock starts), $PUBSUB_PUBLISHERS publisher connection(s) sending $PUBSUB_MESSAGES \`PUBLISH bench:fanout <$PUBSUB_PAYLOAD bytes>\` in all, $PUBSUB_PIPELINE in flight each (the pipeline column); time from the first PUBLISH until every subscriber has received every message, checked in order by the sequence number in each body; every PUBLISH must reply $PUBSUB_SUBSCRIBERS. Deliveries/s = $PUBSUB_MESSAGES × $PUBSUB_SUBSCRIBERS / time; CPU per delivery = server CPU / ($PUBSUB_MESSAGES × $PUBSUB_SUBSCRIBERS). $PUBSUB_READERS reader thread(s) read the subscriber sockets (epoll). Median of $ROUNDS rounds; both servers with \`--appendonly no --save ''\`." \
+    "deliveries runnel/redis above 1 means runnel delivers faster; CPU runnel/redis below 1 means runnel is cheaper per delivery (medians of the per-round ratios). $tool_note" \
+    "$(cmdline_for pubsub PUBSUB_MESSAGES PUBSUB_SUBSCRIBERS PUBSUB_PUBLISHERS PUBSUB_PIPELINE PUBSUB_PAYLOAD PUBSUB_READERS)" \
+    "each run: $(basename "$fanout") PORT -s $PUBSUB_SUBSCRIBERS -p $PUBSUB_PUBLISHERS -n $PUBSUB_MESSAGES -d $PUBSUB_PAYLOAD -w $PUBSUB_PIPELINE -r $PUBSUB_READERS -c bench:fanout (bench/pubsub_fanout.cc, built with g++ -O2 -lhiredis)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -942,14 +1136,22 @@ suite_restart() {
 
 
 # ---------------------------------------------------------------------------------------------
-# Suite: memory. RSS per stream entry and per pending entry, persistence off.
+# Suite: memory. RSS per stream entry, per pending entry and per small hash, persistence off.
 
-memory_tsv="$work/memory.tsv" # round server rss0 rss1 rss2 rss3 (kB)
+memory_tsv="$work/memory.tsv" # measure round server rss_before_kb rss_after_kb count
 
-memory_one() { # name bin dir avoid round args...: one server's measurements
+memory_row() { # measure round name before_kb after_kb count
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$memory_tsv"
+}
+rss_settled() { # pid: VmRSS in kB, after half a second for the allocator to settle
+  sleep 0.5
+  rss_kb "$1"
+}
+
+memory_one() { # name bin dir avoid round args...: one server's stream and pending measurements
   local name="$1" bin="$2" dir="$3" avoid="$4" round="$5"
   shift 5
-  local pid port r0 r1 r2 r3 left c
+  local pid port r0 r1 r2 r3
   start_server "$name" "$bin" "$dir" "$avoid" "$@"
   pid=$started_pid; port=$started_port
   # Every command used must work (this touches the allocator before the first reading, as
@@ -959,21 +1161,39 @@ memory_one() { # name bin dir avoid round args...: one server's measurements
   expect_match "$name" "$port" "^bench:check:m" XREADGROUP GROUP g c COUNT 1 STREAMS bench:check:m '>'
   expect_match "$name" "$port" "^1" XPENDING bench:check:m g
   rcli "$port" DEL bench:check:m >/dev/null
-  sleep 0.5
-  r0="$(rss_kb "$pid")"
+  r0="$(rss_settled "$pid")"
   pipe_in "$name" "$port" "$pid" "$dir" "$pipe_dir/stream_short.resp" "$STREAM_ENTRIES"
   expect "$name" "$port" "$STREAM_ENTRIES" XLEN bench:mem
-  sleep 0.5
-  r1="$(rss_kb "$pid")"
+  r1="$(rss_settled "$pid")"
   expect "$name" "$port" OK XGROUP CREATE bench:mem g 0
   sleep 0.2
   r2="$(rss_kb "$pid")"
   pipe_in "$name" "$port" "$pid" "$dir" "$pipe_dir/xreadgroup.resp" "$xrg_count"
   expect_match "$name" "$port" "^$PENDING"$'\n' XPENDING bench:mem g
-  sleep 0.5
-  r3="$(rss_kb "$pid")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$r0" "$r1" "$r2" "$r3" >>"$memory_tsv"
+  r3="$(rss_settled "$pid")"
+  memory_row "$STREAM_ENTRIES stream entries (f1 v1 f2 v2)" "$round" "$name" "$r0" "$r1" "$STREAM_ENTRIES"
+  memory_row "$PENDING pending entries (1 group, 1 consumer)" "$round" "$name" "$r2" "$r3" "$PENDING"
   note "memory round $round/$ROUNDS $name: RSS ${r0} kB, after $STREAM_ENTRIES entries ${r1} kB, after XGROUP CREATE ${r2} kB, after $PENDING pending ${r3} kB"
+  memory_port=$port
+  kill_server "$pid"
+}
+
+memory_hashes() { # name bin dir avoid round args...: RSS of HASHES 5-field hashes, fresh server
+  local name="$1" bin="$2" dir="$3" avoid="$4" round="$5"
+  shift 5
+  local pid port r0 r1
+  start_server "$name" "$bin" "$dir" "$avoid" "$@"
+  pid=$started_pid; port=$started_port
+  expect "$name" "$port" 5 HSET bench:check:h f1 v1 f2 v2 f3 v3 f4 v4 f5 v5
+  rcli "$port" DEL bench:check:h >/dev/null
+  r0="$(rss_settled "$pid")"
+  pipe_in "$name" "$port" "$pid" "$dir" "$pipe_dir/hashes.resp" "$HASHES"
+  expect "$name" "$port" "$HASHES" DBSIZE
+  expect "$name" "$port" 5 HLEN "$(printf 'hash:%07d' "$HASHES")"
+  expect "$name" "$port" v5 HGET hash:0000001 f5
+  r1="$(rss_settled "$pid")"
+  memory_row "$HASHES hashes of 5 fields (f1 v1 ... f5 v5)" "$round" "$name" "$r0" "$r1" "$HASHES"
+  note "memory round $round/$ROUNDS $name: RSS ${r0} kB, after $HASHES hashes ${r1} kB"
   memory_port=$port
   kill_server "$pid"
 }
@@ -981,6 +1201,13 @@ memory_one() { # name bin dir avoid round args...: one server's measurements
 suite_memory() {
   local d="$work/memory" round left c
   gen_stream_pipe "$pipe_dir/stream_short.resp" bench:mem "$STREAM_ENTRIES" v1 v2
+  if [[ ! -s "$pipe_dir/hashes.resp" ]]; then
+    LC_ALL=C awk -v n="$HASHES" 'BEGIN {
+      for (i = 1; i <= n; i++) { k = sprintf("hash:%07d", i)
+        printf "*12\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n", length(k), k
+        for (f = 1; f <= 5; f++) printf "$2\r\nf%d\r\n$2\r\nv%d\r\n", f, f }
+    }' >"$pipe_dir/hashes.resp"
+  fi
   # XREADGROUP in batches of 1000, so no big reply buffer inflates the RSS.
   xrg_count=0
   : >"$pipe_dir/xreadgroup.resp"
@@ -995,31 +1222,32 @@ suite_memory() {
     memory_one runnel "$RUNNEL_BIN" "$d/runnel" "" "$round" "${persist_off[@]}" "${runnel_args[@]}"
     memory_one redis "$REDIS_BIN" "$d/redis" "$memory_port" "$round" "${persist_off[@]}" "${redis_args[@]}"
     rm -rf "$d"
+    memory_hashes runnel "$RUNNEL_BIN" "$d/runnel" "" "$round" "${persist_off[@]}" "${runnel_args[@]}"
+    memory_hashes redis "$REDIS_BIN" "$d/redis" "$memory_port" "$round" "${persist_off[@]}" "${redis_args[@]}"
+    rm -rf "$d"
   done
-  awk -F'\t' -v N="$STREAM_ENTRIES" -v P="$PENDING" "$AWK_LIB"'
-    { r = $1; s = $2; e[r, s] = ($4 - $3) * 1024 / N; p[r, s] = ($6 - $5) * 1024 / P
-      before[r, s] = $3 / 1024; after[r, s] = $4 / 1024; grp[r, s] = $5 / 1024; pend[r, s] = $6 / 1024
-      has[r, s] = 1; if (r + 0 > maxr) maxr = r + 0 }
+  awk -F'\t' "$AWK_LIB"'
+    { m = $1; r = $2; s = $3; if (!(m in seen)) { seen[m] = 1; order[++nm] = m }
+      per[m, r, s] = ($5 - $4) * 1024 / $6; before[m, r, s] = $4 / 1024; after[m, r, s] = $5 / 1024
+      has[m, r, s] = 1; if (r + 0 > maxr) maxr = r + 0 }
     END {
-      print "measure\trunnel RSS before MB\trunnel RSS after MB\tredis RSS before MB\tredis RSS after MB\trunnel bytes/entry\tredis bytes/entry\trunnel/redis"
-      ea = ""; eb = ""; eq = ""; pa = ""; pb = ""; pq = ""; b0 = ""; b1 = ""; d0 = ""; d1 = ""; b2 = ""; d2 = ""; b3 = ""; d3 = ""
-      for (r = 1; r <= maxr; r++) {
-        if ((r, "runnel") in has) { ea = ea " " e[r, "runnel"]; pa = pa " " p[r, "runnel"]; b0 = b0 " " before[r, "runnel"]; b1 = b1 " " after[r, "runnel"]; b2 = b2 " " grp[r, "runnel"]; b3 = b3 " " pend[r, "runnel"] }
-        if ((r, "redis") in has) { eb = eb " " e[r, "redis"]; pb = pb " " p[r, "redis"]; d0 = d0 " " before[r, "redis"]; d1 = d1 " " after[r, "redis"]; d2 = d2 " " grp[r, "redis"]; d3 = d3 " " pend[r, "redis"] }
-        if (((r, "runnel") in has) && ((r, "redis") in has)) {
-          if (e[r, "redis"] > 0) eq = eq " " e[r, "runnel"] / e[r, "redis"]
-          if (p[r, "redis"] > 0) pq = pq " " p[r, "runnel"] / p[r, "redis"]
+      print "measure\trunnel RSS before MB\trunnel RSS after MB\tredis RSS before MB\tredis RSS after MB\trunnel bytes each\tredis bytes each\trunnel/redis"
+      for (i = 1; i <= nm; i++) {
+        m = order[i]; ea = ""; eb = ""; q = ""; b0 = ""; b1 = ""; d0 = ""; d1 = ""
+        for (r = 1; r <= maxr; r++) {
+          ha = ((m, r, "runnel") in has); hb = ((m, r, "redis") in has)
+          if (ha) { ea = ea " " per[m, r, "runnel"]; b0 = b0 " " before[m, r, "runnel"]; b1 = b1 " " after[m, r, "runnel"] }
+          if (hb) { eb = eb " " per[m, r, "redis"]; d0 = d0 " " before[m, r, "redis"]; d1 = d1 " " after[m, r, "redis"] }
+          if (ha && hb && per[m, r, "redis"] > 0) q = q " " per[m, r, "runnel"] / per[m, r, "redis"]
         }
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m, fmt("%.1f", median(b0)), fmt("%.1f", median(b1)),
+          fmt("%.1f", median(d0)), fmt("%.1f", median(d1)), fmt("%.1f", median(ea)), fmt("%.1f", median(eb)), fmt("%.2f", median(q))
       }
-      printf "%d stream entries (f1 v1 f2 v2)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", N, fmt("%.1f", median(b0)), fmt("%.1f", median(b1)),
-        fmt("%.1f", median(d0)), fmt("%.1f", median(d1)), fmt("%.1f", median(ea)), fmt("%.1f", median(eb)), fmt("%.2f", median(eq))
-      printf "%d pending entries (1 group, 1 consumer)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", P, fmt("%.1f", median(b2)), fmt("%.1f", median(b3)),
-        fmt("%.1f", median(d2)), fmt("%.1f", median(d3)), fmt("%.1f", median(pa)), fmt("%.1f", median(pb)), fmt("%.2f", median(pq))
     }' "$memory_tsv" >"$work/memory-summary.tsv"
-  report memory "Memory: stream entries and pending entries" "$work/memory-summary.tsv" \
-    "median of $ROUNDS runs, each on fresh servers with \`--appendonly no --save ''\`. RSS is VmRSS from /proc/PID/status. Entries: $STREAM_ENTRIES \`XADD bench:mem * f1 v1 f2 v2\` (redis-cli --pipe); bytes/entry = RSS delta / $STREAM_ENTRIES. Pending: \`XGROUP CREATE bench:mem g 0\`, then $xrg_count \`XREADGROUP GROUP g c COUNT 1000 STREAMS bench:mem >\` without XACK (checked with XPENDING); bytes/entry = RSS delta / $PENDING (that row's 'before' columns are the RSS after XGROUP CREATE)." \
+  report memory "Memory: stream entries, pending entries, small hashes" "$work/memory-summary.tsv" \
+    "median of $ROUNDS runs, each on fresh servers with \`--appendonly no --save ''\`. RSS is VmRSS from /proc/PID/status. Entries: $STREAM_ENTRIES \`XADD bench:mem * f1 v1 f2 v2\` (redis-cli --pipe); bytes each = RSS delta / $STREAM_ENTRIES. Pending: \`XGROUP CREATE bench:mem g 0\`, then $xrg_count \`XREADGROUP GROUP g c COUNT 1000 STREAMS bench:mem >\` without XACK (checked with XPENDING); bytes each = RSS delta / $PENDING (that row's 'before' columns are the RSS after XGROUP CREATE). Hashes: on another fresh server, $HASHES \`HSET hash:NNNNNNN f1 v1 f2 v2 f3 v3 f4 v4 f5 v5\` (redis-cli --pipe, checked with DBSIZE, HLEN, HGET); bytes each = (RSS after - RSS of the empty server) / $HASHES." \
     "runnel/redis below 1 means runnel uses less memory (median of per-run ratios)." \
-    "$(cmdline_for memory STREAM_ENTRIES PENDING)" \
+    "$(cmdline_for memory STREAM_ENTRIES PENDING HASHES)" \
     "servers: $(quoted "$RUNNEL_BIN" --port P --bind 127.0.0.1 --dir D "${persist_off[@]}" "${runnel_args[@]}"); $(quoted "$REDIS_BIN" --port P --bind 127.0.0.1 --dir D "${persist_off[@]}" "${redis_args[@]}")"
 }
 
