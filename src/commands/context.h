@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/keyspace_events.h"
 #include "engine/keyspace.h"
 #include "resp/reply.h"
 
@@ -190,6 +191,30 @@ class CommandContext {
   void AddEffect(std::vector<std::string> argv) { effects_.push_back(std::move(argv)); }
   const std::vector<std::vector<std::string>>& effects() const { return effects_; }
 
+  // --- Keyspace notifications (notify-keyspace-events) ---
+  // Announces that `event` ("set", "lpush", "del", ...) of class `type` (kNotifyString,
+  // kNotifyGeneric, ...) happened to `key` in the command's database, or in database `db`.
+  // When the class is off this is one relaxed load and a branch. Events are published in the
+  // order announced, after the command has released its shard locks (after the whole
+  // transaction inside EXEC); keys the engine found expired or created are announced in between,
+  // where they happened. Replay announces nothing.
+  void Notify(uint32_t type, std::string_view event, std::string_view key) {
+    if ((KeyspaceEvents() & type) != 0) [[unlikely]]
+      QueueEvent(type, event, key, session_->db.load(std::memory_order_relaxed));
+  }
+  void Notify(uint32_t type, std::string_view event, std::string_view key, int db) {
+    if ((KeyspaceEvents() & type) != 0) [[unlikely]] QueueEvent(type, event, key, db);
+  }
+  struct KeyspaceEvent {
+    int db;
+    std::string event;
+    std::string key;
+  };
+  // The events so far, those of expired and created keys included; the list is left empty.
+  std::vector<KeyspaceEvent> TakeEvents();
+  // EXEC: the events of a command it ran go out with the transaction's, in order.
+  void AdoptEvents(CommandContext& sub);
+
   // --- Blocking ---
   // Called by a blocking command that found nothing to serve: no reply is written; the client
   // waits until one of `keys` (in the current database) is written, then `retry_args` run again
@@ -238,6 +263,10 @@ class CommandContext {
   void set_args(std::span<const std::string_view> args) { args_ = args; }
 
  private:
+  void QueueEvent(uint32_t type, std::string_view event, std::string_view key, int db);
+  // Turns the keys the engine reported expired or created since the last call into events.
+  void CollectEngineEvents();
+
   std::span<const std::string_view> args_;
   resp::ReplyWriter* out_;
   Session* session_;
@@ -262,6 +291,8 @@ class CommandContext {
   std::shared_ptr<BlockedClient> blocked_client_;
   engine::Changes changes_;
   std::vector<std::vector<std::string>> effects_;
+  std::vector<KeyspaceEvent> events_;
+  size_t expired_announced_ = 0;  // of changes_.expired
 };
 
 }  // namespace runnel::commands

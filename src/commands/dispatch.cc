@@ -8,6 +8,7 @@
 
 #include "commands/blocking.h"
 #include "commands/errors.h"
+#include "commands/notify.h"
 #include "commands/pubsub.h"
 #include "commands/wal_log.h"
 #include "persist/wal.h"
@@ -255,6 +256,9 @@ void Execute(CommandContext& ctx) {
       if (ctx.blocked() && !ctx.is_retry()) ctx.set_blocked_client(RegisterBlocked(ctx));
     }
   }
+  // The locks are released: keyspace events go out (inside EXEC, the transaction's own do).
+  if (KeyspaceEvents() != 0 && !ctx.in_exec() && !ctx.replaying()) [[unlikely]]
+    PublishEvents(ctx);
   if (!ctx.changes().ready.empty() && !ctx.is_retry() && !ctx.in_exec()) ServeReadyKeys(ctx);
   uint64_t ticks = __rdtsc() - start_ticks;
   // Each thread writes only its own counters (INFO reads them): no locked instructions needed.

@@ -225,6 +225,8 @@ void SetGeneric(CommandContext& ctx, const StringOptions& o, int64_t expire_at) 
   }
   db.SetString(key, ctx.arg(2), expire_at, o.keep_ttl);
   db.Touched(key);
+  ctx.Notify(kNotifyString, "set", key);
+  if (expire_at != 0) ctx.Notify(kNotifyGeneric, "expire", key);
   if (!o.get) ctx.out().Ok();
 }
 
@@ -245,6 +247,7 @@ void CmdSetNx(CommandContext& ctx) {
   if (db.Find(key) != nullptr) return ctx.out().Integer(0);
   db.SetString(key, ctx.arg(2));
   db.Touched(key);
+  ctx.Notify(kNotifyString, "set", key);
   ctx.out().Integer(1);
 }
 
@@ -255,6 +258,8 @@ void SetWithExpire(CommandContext& ctx, ExpireUnit unit) {
   Db db = ctx.db();
   db.SetString(ctx.arg(1), ctx.arg(3), expire_at);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyString, "set", ctx.arg(1));
+  ctx.Notify(kNotifyGeneric, "expire", ctx.arg(1));
   ctx.out().Ok();
 }
 
@@ -277,6 +282,7 @@ void CmdGetSet(CommandContext& ctx) {
   }
   db.SetString(key, ctx.arg(2));  // like SET, drops the TTL
   db.Touched(key);
+  ctx.Notify(kNotifyString, "set", key);
 }
 
 // GETDEL key
@@ -288,6 +294,7 @@ void CmdGetDel(CommandContext& ctx) {
   ctx.out().Bulk(e->str());
   db.Delete(e);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyGeneric, "del", ctx.arg(1));
 }
 
 // Applies GETEX's expire option to `e`, whose value has been replied already. An absolute time
@@ -295,16 +302,21 @@ void CmdGetDel(CommandContext& ctx) {
 void ApplyGetExOption(CommandContext& ctx, Db& db, Entry* e, const StringOptions& o,
                       int64_t expire_at) {
   bool absolute = o.unit == ExpireUnit::kExAt || o.unit == ExpireUnit::kPxAt;
+  std::string_view event;
   if (absolute && expire_at <= ctx.now_ms()) {
     db.Delete(e);
+    event = "del";
   } else if (o.unit != ExpireUnit::kNone) {
     db.SetExpireAt(e, expire_at);
+    event = "expire";
   } else if (o.persist && e->has_ttl()) {
     db.SetExpireAt(e, 0);
+    event = "persist";
   } else {
     return;
   }
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyGeneric, event, ctx.arg(1));
 }
 
 // GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST]
@@ -344,6 +356,7 @@ void SetPairs(CommandContext& ctx, Db& db) {
   for (size_t i = 1; i + 1 < ctx.argc(); i += 2) {
     db.SetString(ctx.arg(i), ctx.arg(i + 1));
     db.Touched(ctx.arg(i));
+    ctx.Notify(kNotifyString, "set", ctx.arg(i));
   }
 }
 
@@ -388,6 +401,7 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
     db.SetString(key, text);
   }
   db.Touched(key);
+  ctx.Notify(kNotifyString, "incrby", key);
   ctx.out().Integer(value);
 }
 
@@ -431,6 +445,7 @@ void CmdIncrByFloat(CommandContext& ctx) {
   // Redis stores the result as a plain string, never integer-encoded.
   if (e->encoding == Encoding::kInt) e->encoding = Encoding::kEmbStr;
   db.Touched(key);
+  ctx.Notify(kNotifyString, "incrbyfloat", key);
   ctx.out().Bulk(text);
 }
 
@@ -456,6 +471,7 @@ void CmdAppend(CommandContext& ctx) {
     e->encoding = Encoding::kRaw;  // as Redis: an appended-to string is never shared or int
   }
   db.Touched(key);
+  ctx.Notify(kNotifyString, "append", key);
   ctx.out().Integer(static_cast<int64_t>(e->str().size()));
 }
 
@@ -525,6 +541,7 @@ void CmdSetRange(CommandContext& ctx) {
   }
   e->encoding = Encoding::kRaw;  // as Redis: a range-written string is never shared or int
   db.Touched(key);
+  ctx.Notify(kNotifyString, "setrange", key);
   ctx.out().Integer(static_cast<int64_t>(e->str().size()));
 }
 

@@ -116,6 +116,7 @@ uint64_t RunQueued(CommandContext& ctx, std::vector<std::vector<std::string>>& q
     if (sub.blocked()) ctx.out().NullArray();  // blocking commands do not block in MULTI
     CollectEffects(sub, &current_db, &effects);
     for (auto& r : sub.changes().ready) ctx.changes().ready.push_back(std::move(r));
+    if (KeyspaceEvents() != 0) [[unlikely]] ctx.AdoptEvents(sub);
   }
   uint64_t lsn = AppendCommands(ks, start_db, ctx.now_ms(), effects, shards);
   uint64_t required = 0;

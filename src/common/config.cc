@@ -4,9 +4,10 @@
 #include <fstream>
 #include <limits>
 
+#include "common/glob.h"
+#include "common/keyspace_events.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "common/glob.h"
 
 namespace runnel {
 
@@ -65,6 +66,7 @@ const std::vector<Config::Setting>& Config::Table() {
       {"client-query-buffer-limit", Kind::kMemory, true, &Config::client_query_buffer_limit,
        nullptr, nullptr, 1024 * 1024, std::numeric_limits<int64_t>::max()},
       {"client-output-buffer-limit", Kind::kSpecial, true},
+      {"notify-keyspace-events", Kind::kSpecial, true},
       {"hz", Kind::kInt, true, &Config::hz, nullptr, nullptr, 1, 500},
       {"timeout", Kind::kInt, true, &Config::timeout, nullptr, nullptr, 0, kIntMax},
       {"tcp-keepalive", Kind::kInt, true, &Config::tcp_keepalive, nullptr, nullptr, 0, kIntMax},
@@ -104,6 +106,8 @@ const S* FindSetting(std::string_view name) {
 }
 
 const char* kClassNames[] = {"normal", "slave", "pubsub"};
+
+bool IsNamed(const S* s, std::string_view name) { return std::string_view(s->name) == name; }
 
 }  // namespace
 
@@ -294,6 +298,15 @@ std::string Config::Set(std::string_view name, const std::vector<std::string>& a
   if (s == nullptr) return "unknown";
   if (!startup && !s->mutable_at_runtime) return "can't set immutable config";
   if (s->kind == Kind::kSpecial && s->string_value == &Config::save_) return SetSave(args, startup);
+  if (s->kind == Kind::kSpecial && IsNamed(s, "notify-keyspace-events")) {
+    uint32_t flags;
+    if (args.size() != 1) return "wrong number of arguments";
+    if (!ParseKeyspaceEvents(args[0], &flags))
+      return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    g_keyspace_events.store(flags, std::memory_order_relaxed);
+    if (!startup) NotifyChanged(s->name);
+    return "";
+  }
   if (s->kind == Kind::kSpecial) {
     std::lock_guard lock(mu_);
     std::vector<std::string> words;
@@ -381,6 +394,10 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pa
       case Kind::kSpecial:
         if (s.string_value == &Config::save_) {
           value = save_;
+          break;
+        }
+        if (IsNamed(&s, "notify-keyspace-events")) {
+          value = FormatKeyspaceEvents(KeyspaceEvents());
           break;
         }
         for (int i = 0; i < 3; ++i) {

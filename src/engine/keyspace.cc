@@ -218,6 +218,7 @@ Entry* Db::SetString(std::string_view key, std::string_view value, int64_t expir
       t.Swap(old, e);
     } else {
       t.dict().Insert(e);
+      Created(key);
     }
   }
   e->atime = Keyspace::LruClock();
@@ -243,6 +244,7 @@ Entry* Db::AddObject(std::string_view key, ValueType type, Object* obj) {
   Entry* e = Entry::NewObject(key, type, obj);
   e->atime = Keyspace::LruClock();
   table(key).dict().Insert(e);
+  Created(key);
   return e;
 }
 
@@ -252,6 +254,7 @@ void Db::Link(Entry* e, int64_t expire_at) {
   e->ttl_index = Entry::kNoTtl;
   t.dict().Insert(e);
   t.SetExpireAt(e, expire_at);
+  Created(e->key());
 }
 
 Entry* Db::Unlink(std::string_view key, int64_t* expire_at) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/keyspace_events.h"
 #include "engine/dict.h"
 #include "engine/entry.h"
 #include "engine/spin_lock.h"
@@ -32,16 +33,19 @@ class Waiter {
 };
 
 // What one command did to the keyspace, collected by its Db views: how many writes (to decide
-// whether it goes to the log), keys written that blocked clients wait on, and keys removed
-// because they had expired (logged as deletions).
+// whether it goes to the log), keys written that blocked clients wait on, keys removed because
+// they had expired (logged as deletions), and keys created (only while "new" keyspace events
+// are on, which is all they are for).
 struct Changes {
   uint64_t dirty = 0;
   std::vector<std::pair<int, std::string>> ready;    // (db, key)
   std::vector<std::pair<int, std::string>> expired;  // (db, key)
+  std::vector<std::pair<int, std::string>> created;  // (db, key)
   void Clear() {
     dirty = 0;
     ready.clear();
     expired.clear();
+    created.clear();
   }
 };
 
@@ -213,6 +217,11 @@ class Db {
  private:
   bool Expired(Table& t, Entry* e) const {
     return e->has_ttl() && t.ExpireAt(e) <= now_ms_;
+  }
+  // A key was added (Redis's "new" keyspace event).
+  void Created(std::string_view key) {
+    if (changes_ != nullptr && (KeyspaceEvents() & kNotifyNew) != 0) [[unlikely]]
+      changes_->created.emplace_back(index_, std::string(key));
   }
   Keyspace* ks_;
   int index_;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "commands/notify.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "persist/wal.h"
@@ -133,10 +134,16 @@ void EventLoop::Tick() {
     int64_t period_us = 1000000 / config.hz.load();
     int64_t budget = period_us / 4 * (9 + config.active_expire_effort.load()) / 10;
     engine::Keyspace& ks = server_->keyspace();
+    // "expired" events are published once the shard locks are released, as commands do.
+    bool notify = (KeyspaceEvents() & kNotifyExpired) != 0;
+    std::vector<std::pair<int, std::string>> expired;
     ks.ActiveExpire(index_, server_->Threads(), now, budget, rng_,
-                    [&ks, now](int shard, int db, std::string_view key) {
+                    [&ks, now, notify, &expired](int shard, int db, std::string_view key) {
                       commands::LogExpired(ks, shard, db, key, now);
+                      if (notify) expired.emplace_back(db, key);
                     });
+    for (auto& [db, key] : expired)
+      commands::PublishEvent(*server_, kNotifyExpired, db, "expired", key);
   }
   int64_t timeout = config.timeout.load();
   if (timeout > 0 && now - last_timeout_check_ms_ >= 1000) {
