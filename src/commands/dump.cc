@@ -96,10 +96,12 @@ void CmdRestore(CommandContext& ctx) {
   if (old != nullptr) db.Delete(old);
   if (expire_at != 0 && expire_at <= ctx.now_ms()) {
     engine::Entry::Free(e);  // already expired: as if restored and expired at once
+    if (old != nullptr) ctx.Notify(kNotifyGeneric, "del", key);
   } else {
     db.Link(e, expire_at);
     if (opts.idle >= 0)
       e->atime = engine::Keyspace::LruClock() - static_cast<uint32_t>(opts.idle);
+    ctx.Notify(kNotifyGeneric, "restore", key);
   }
   db.Touched(key);
   ctx.out().Ok();

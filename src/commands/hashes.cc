@@ -125,6 +125,7 @@ void SetPairs(CommandContext& ctx, bool hmset) {
   for (size_t i = 2; i < ctx.argc(); i += 2) added += h.Set(ctx.arg(i), ctx.arg(i + 1)) ? 1 : 0;
   h.Trim();
   db.Touched(key);
+  ctx.Notify(kNotifyHash, "hset", key);
   if (hmset) return ctx.out().Ok();
   ctx.out().Integer(added);
 }
@@ -147,6 +148,7 @@ void CmdHSetNx(CommandContext& ctx) {
   if (e == nullptr) e = CreateHash(db, key, Hash::PackedBytes(ctx.arg(2), ctx.arg(3)));
   Hash(e, limits).Set(ctx.arg(2), ctx.arg(3));
   db.Touched(key);
+  ctx.Notify(kNotifyHash, "hset", key);
   ctx.out().Integer(1);
 }
 
@@ -161,8 +163,11 @@ void CmdHDel(CommandContext& ctx) {
   int64_t deleted = 0;
   for (size_t i = 2; i < ctx.argc(); ++i) deleted += h.Delete(ctx.arg(i)) ? 1 : 0;
   if (deleted > 0) {
-    if (h.size() == 0) db.Delete(e);  // an empty hash is no key, as in Redis
+    bool emptied = h.size() == 0;
+    if (emptied) db.Delete(e);  // an empty hash is no key, as in Redis
     db.Touched(key);
+    ctx.Notify(kNotifyHash, "hdel", key);
+    if (emptied) ctx.Notify(kNotifyGeneric, "del", key);
   }
   ctx.out().Integer(deleted);
 }
@@ -184,10 +189,12 @@ bool CurrentValue(CommandContext& ctx, Entry* e, Parse parse, std::string_view e
 }
 
 // Stores the new value of args[2] in the hash `e` (created if null) and records the write.
-void StoreIncrement(CommandContext& ctx, Db& db, Entry* e, std::string_view text) {
+void StoreIncrement(CommandContext& ctx, Db& db, Entry* e, std::string_view text,
+                    std::string_view event) {
   if (e == nullptr) e = CreateHash(db, ctx.arg(1), Hash::PackedBytes(ctx.arg(2), text));
   Hash(e, Limits()).Set(ctx.arg(2), text);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyHash, event, ctx.arg(1));
 }
 
 // HINCRBY key field increment
@@ -202,7 +209,7 @@ void CmdHIncrBy(CommandContext& ctx) {
   if (!CurrentValue(ctx, e, ParseInt64, kErrHashNotInteger, &value)) return;
   if (__builtin_add_overflow(value, incr, &value)) return ctx.Error(kErrOverflow);
   char buf[24];
-  StoreIncrement(ctx, db, e, std::string_view(buf, FormatInt64(value, buf)));
+  StoreIncrement(ctx, db, e, std::string_view(buf, FormatInt64(value, buf)), "hincrby");
   ctx.out().Integer(value);
 }
 
@@ -220,7 +227,7 @@ void CmdHIncrByFloat(CommandContext& ctx) {
   value += incr;
   if (std::isnan(value) || std::isinf(value)) return ctx.Error(kErrResultNanOrInf);
   std::string text = FormatLongDouble(value);
-  StoreIncrement(ctx, db, e, text);
+  StoreIncrement(ctx, db, e, text, "hincrbyfloat");
   // Logged as the value it produced, like Redis's replication of HINCRBYFLOAT, so the log
   // never depends on float formatting.
   if (WantEffects(ctx))

@@ -87,6 +87,7 @@ Entry* ReadLookup(CommandContext& ctx, Db& db, std::string_view key, bool touch)
   Entry* e = db.Find(key, touch);
   auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
   counter.fetch_add(1, std::memory_order_relaxed);
+  if (e == nullptr) ctx.Notify(kNotifyKeyMiss, "keymiss", key);
   return e;
 }
 
@@ -148,6 +149,7 @@ void DeleteKeys(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.argc(); ++i) {
     if (!db.Delete(ctx.arg(i))) continue;
     db.Touched(ctx.arg(i));
+    ctx.Notify(kNotifyGeneric, "del", ctx.arg(i));
     ++deleted;
   }
   ctx.out().Integer(deleted);
@@ -235,6 +237,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   db.Link(moved, expire_at);
   db.Touched(src);
   db.Touched(dst);
+  ctx.Notify(kNotifyGeneric, "rename_from", src);
+  ctx.Notify(kNotifyGeneric, "rename_to", dst);
   if (!SameShard(src, dst)) {
     ctx.AddEffect({"DEL", std::string(src)});
     AddRestoreEffect(ctx, SessionDb(ctx), dst, moved, expire_at);
@@ -288,6 +292,7 @@ void CmdCopy(CommandContext& ctx) {
   copy->atime = Keyspace::LruClock();
   to.Link(copy, from.ExpireAt(e));
   to.Touched(dst);
+  ctx.Notify(kNotifyGeneric, "copy_to", dst, dst_db);
   if (!SameShard(src, dst)) AddRestoreEffect(ctx, dst_db, dst, copy, from.ExpireAt(e));
   ctx.out().Integer(1);
 }
@@ -312,6 +317,8 @@ void CmdMove(CommandContext& ctx) {
   Entry* e = from.Unlink(key, &expire_at);
   to.Link(e, expire_at);
   from.Touched(key);
+  ctx.Notify(kNotifyGeneric, "move_from", key);
+  ctx.Notify(kNotifyGeneric, "move_to", key, dst_db);
   ctx.out().Integer(1);
 }
 
@@ -395,12 +402,14 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
     ctx.out().Integer(0);
     return;
   }
-  if (at <= ctx.now_ms()) {
+  bool past = at <= ctx.now_ms();
+  if (past) {
     db.Delete(e);  // a time in the past deletes the key
   } else {
     db.SetExpireAt(e, at);
   }
   db.Touched(key);
+  ctx.Notify(kNotifyGeneric, past ? "del" : "expire", key);
   ctx.out().Integer(1);
 }
 
@@ -457,6 +466,7 @@ void CmdPersist(CommandContext& ctx) {
   }
   db.SetExpireAt(e, 0);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyGeneric, "persist", ctx.arg(1));
   ctx.out().Integer(1);
 }
 

@@ -53,11 +53,19 @@ bool ParseIntArg(CommandContext& ctx, std::string_view arg, int64_t* out) {
   return false;
 }
 
-// After a removal: deletes the key if its list emptied, and records the write.
-void Removed(engine::Db& db, std::string_view key, const List* l) {
-  if (l->empty()) db.Delete(key);
+// After a removal: deletes the key if its list emptied, records the write, and announces
+// `event` (none if empty) and then "del" if the key went.
+void Removed(CommandContext& ctx, engine::Db& db, std::string_view key, const List* l,
+             std::string_view event) {
+  bool emptied = l->empty();
+  if (emptied) db.Delete(key);
   db.Touched(key);
+  if (!event.empty()) ctx.Notify(kNotifyList, event, key);
+  if (emptied) ctx.Notify(kNotifyGeneric, "del", key);
 }
+
+const char* PopEvent(ListEnd end) { return end == ListEnd::kHead ? "lpop" : "rpop"; }
+const char* PushEvent(ListEnd end) { return end == ListEnd::kHead ? "lpush" : "rpush"; }
 
 // Redis's LRANGE/LTRIM arithmetic: negative indexes count from the end; the result is
 // [*start, *stop] within the list, or false when that range is empty.
@@ -174,7 +182,7 @@ void PopReply(CommandContext& ctx, engine::Db& db, std::string_view key, List* l
     ctx.out().Bulk(l->Peek(end));
     l->Pop(end, nullptr);
   }
-  Removed(db, key, l);
+  Removed(ctx, db, key, l, n > 0 ? PopEvent(end) : "");
   if (log_effect && WantEffects(ctx))
     ctx.AddEffect({end == ListEnd::kHead ? "LPOP" : "RPOP", std::string(key), std::to_string(n)});
 }
@@ -183,7 +191,7 @@ void PopOneReply(CommandContext& ctx, engine::Db& db, std::string_view key, List
                  bool log_effect) {
   ctx.out().Bulk(l->Peek(end));
   l->Pop(end, nullptr);
-  Removed(db, key, l);
+  Removed(ctx, db, key, l, PopEvent(end));
   if (log_effect && WantEffects(ctx))
     ctx.AddEffect({end == ListEnd::kHead ? "LPOP" : "RPOP", std::string(key)});
 }
@@ -241,7 +249,8 @@ MoveResult Move(CommandContext& ctx, engine::Db& db, std::string_view src, std::
   if (d == nullptr) d = CreateList(db, dst);  // src == dst never gets here: it exists
   d->Push(to, value);
   ctx.out().Bulk(value);
-  Removed(db, src, s);
+  ctx.Notify(kNotifyList, PushEvent(to), dst);  // as in Redis, the push is announced first
+  Removed(ctx, db, src, s, PopEvent(from));
   if (src != dst) db.Touched(dst);
   LogMove(ctx, src, dst, from, to, value, blocking);
   return MoveResult::kMoved;
@@ -264,6 +273,7 @@ void Push(CommandContext& ctx, ListEnd end, bool only_existing) {
   if (l == nullptr) l = CreateList(db, key);
   for (size_t i = 2; i < ctx.argc(); ++i) l->Push(end, ctx.arg(i));
   db.Touched(key);
+  ctx.Notify(kNotifyList, PushEvent(end), key);
   ctx.out().Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -437,6 +447,7 @@ void CmdLSet(CommandContext& ctx) {
   if (!ResolveIndex(index, l->size(), &at)) return ctx.Error(kErrOutOfRange);
   l->Set(at, ctx.arg(3));
   db.Touched(key);
+  ctx.Notify(kNotifyList, "lset", key);
   ctx.out().Ok();
 }
 
@@ -458,6 +469,7 @@ void CmdLInsert(CommandContext& ctx) {
   if (l == nullptr) return ctx.out().Integer(0);
   if (!l->InsertAround(ctx.arg(3), ctx.arg(4), after)) return ctx.out().Integer(-1);
   db.Touched(key);
+  ctx.Notify(kNotifyList, "linsert", key);
   ctx.out().Integer(static_cast<int64_t>(l->size()));
 }
 
@@ -471,7 +483,7 @@ void CmdLRem(CommandContext& ctx) {
   List* l = FindList(ctx, db, key, false, &failed);
   if (failed) return;
   size_t removed = l == nullptr ? 0 : l->Remove(ctx.arg(3), count);
-  if (removed > 0) Removed(db, key, l);
+  if (removed > 0) Removed(ctx, db, key, l, "lrem");
   ctx.out().Integer(static_cast<int64_t>(removed));
 }
 
@@ -492,7 +504,7 @@ void CmdLTrim(CommandContext& ctx) {
     l->EraseRange(static_cast<size_t>(stop) + 1, len - static_cast<size_t>(stop) - 1);
     l->EraseRange(0, static_cast<size_t>(start));
   }
-  Removed(db, key, l);  // even when nothing went: Redis signals the key (WATCH) all the same
+  Removed(ctx, db, key, l, "ltrim");  // even when nothing went, as Redis does
   ctx.out().Ok();
 }
 

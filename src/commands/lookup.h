@@ -1,5 +1,6 @@
 // The lookup every typed command starts with: find the key, count a keyspace hit or miss when the
-// command reads (as Redis's read lookups do), and reply WRONGTYPE if it holds another type.
+// command reads (as Redis's read lookups do; a miss is also a "keymiss" keyspace event), and
+// reply WRONGTYPE if it holds another type.
 #pragma once
 
 #include <string_view>
@@ -20,6 +21,7 @@ inline engine::Entry* LookupTyped(CommandContext& ctx, engine::Db& db, std::stri
   if (read) {
     auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
     counter.fetch_add(1, std::memory_order_relaxed);
+    if (e == nullptr) ctx.Notify(kNotifyKeyMiss, "keymiss", key);
   }
   if (e == nullptr || e->type == type) return e;
   ctx.Error(kErrWrongType);

@@ -125,7 +125,10 @@ void CmdSAdd(CommandContext& ctx) {
   }
   int64_t added = 0;
   for (size_t i = 2; i < ctx.argc(); ++i) added += s->Add(ctx.arg(i), limits) ? 1 : 0;
-  if (added > 0) db.Touched(ctx.arg(1));
+  if (added > 0) {
+    db.Touched(ctx.arg(1));
+    ctx.Notify(kNotifySet, "sadd", ctx.arg(1));
+  }
   ctx.out().Integer(added);
 }
 
@@ -139,8 +142,11 @@ void CmdSRem(CommandContext& ctx) {
   for (size_t i = 2; s != nullptr && i < ctx.argc() && s->size() > 0; ++i)
     removed += s->Remove(ctx.arg(i)) ? 1 : 0;
   if (removed > 0) {
-    if (s->size() == 0) db.Delete(ctx.arg(1));
+    bool emptied = s->size() == 0;
+    if (emptied) db.Delete(ctx.arg(1));
     db.Touched(ctx.arg(1));
+    ctx.Notify(kNotifySet, "srem", ctx.arg(1));
+    if (emptied) ctx.Notify(kNotifyGeneric, "del", ctx.arg(1));
   }
   ctx.out().Integer(removed);
 }
@@ -300,12 +306,15 @@ void PopWithCount(CommandContext& ctx) {
     ReplyMembers(ctx.out(), *s);
     db.Delete(e);
     db.Touched(ctx.arg(1));
+    ctx.Notify(kNotifySet, "spop", ctx.arg(1));
+    ctx.Notify(kNotifyGeneric, "del", ctx.arg(1));
     if (WantEffects(ctx)) ctx.AddEffect({"DEL", std::string(ctx.arg(1))});
     return;
   }
   std::vector<std::string> popped;
   PopSome(e, static_cast<uint64_t>(count), &popped);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifySet, "spop", ctx.arg(1));
   ctx.out().SetHeader(static_cast<int64_t>(popped.size()));
   for (const std::string& m : popped) ctx.out().Bulk(m);
   if (WantEffects(ctx)) AddMemberEffects(ctx, "SREM", ctx.arg(1), popped);
@@ -321,8 +330,11 @@ void CmdSPop(CommandContext& ctx) {
   if (failed) return;
   if (s == nullptr) return ctx.out().Null();
   std::string m = s->PopRandom(Rng());
-  if (s->size() == 0) db.Delete(ctx.arg(1));
+  bool emptied = s->size() == 0;
+  if (emptied) db.Delete(ctx.arg(1));
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifySet, "spop", ctx.arg(1));
+  if (emptied) ctx.Notify(kNotifyGeneric, "del", ctx.arg(1));
   if (WantEffects(ctx)) ctx.AddEffect({"SREM", std::string(ctx.arg(1)), m});
   ctx.out().Bulk(m);
 }
@@ -344,13 +356,19 @@ void CmdSMove(CommandContext& ctx) {
   auto* from = static_cast<Set*>(src->object());
   if (src == dst) return ctx.out().Integer(from->Contains(member) ? 1 : 0);
   if (!from->Remove(member)) return ctx.out().Integer(0);
-  if (from->size() == 0) db.Delete(src);
+  bool emptied = from->size() == 0;
+  if (emptied) db.Delete(src);
   db.Touched(src_key);
+  ctx.Notify(kNotifySet, "srem", src_key);
+  if (emptied) ctx.Notify(kNotifyGeneric, "del", src_key);
   const engine::SetLimits limits = Limits();
   Set* to =
       dst != nullptr ? static_cast<Set*>(dst->object()) : CreateSet(db, dst_key, member, 1, limits);
   bool added = to->Add(member, limits);
-  if (added) db.Touched(dst_key);
+  if (added) {
+    db.Touched(dst_key);
+    ctx.Notify(kNotifySet, "sadd", dst_key);
+  }
   if (WantEffects(ctx) && KeysSpanShards(ctx)) {
     // Each shard replays its own half from its own checkpoint.
     ctx.AddEffect({"SREM", std::string(src_key), std::string(member)});

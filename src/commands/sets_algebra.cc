@@ -132,16 +132,20 @@ std::unique_ptr<Set> Difference(std::vector<const Set*> sets) {
 
 // Replaces `dst` by `result` (deletes it if the result is empty) and replies the result's size.
 // The sources may lie in other shards than `dst`, so the log gets the result itself.
-void Store(CommandContext& ctx, Db& db, std::string_view dst, std::unique_ptr<Set> result) {
+void Store(CommandContext& ctx, Db& db, std::string_view dst, std::unique_ptr<Set> result,
+           std::string_view event) {
   const int64_t n = static_cast<int64_t>(result->size());
-  const bool existed = db.Delete(dst);
+  bool existed = false;
   Set* stored = nullptr;
   if (n > 0) {
     stored = result.release();
-    db.AddObject(dst, engine::ValueType::kSet, stored);
+    db.SetObject(dst, engine::ValueType::kSet, stored);
+  } else {
+    existed = db.Delete(dst);
   }
   if (n > 0 || existed) {
     db.Touched(dst);
+    ctx.Notify(n > 0 ? kNotifySet : kNotifyGeneric, n > 0 ? event : "del", dst);
     if (WantEffects(ctx) && KeysSpanShards(ctx)) {
       ctx.AddEffect({"DEL", std::string(dst)});
       std::vector<std::string> members;
@@ -175,7 +179,8 @@ void StoreCommand(CommandContext& ctx, Op op) {
   Db db = ctx.db();
   std::vector<const Set*> sets;
   if (!LoadSets(ctx, db, ctx.args().subspan(2), &sets)) return;
-  Store(ctx, db, ctx.arg(1), Compute(op, sets));
+  Store(ctx, db, ctx.arg(1), Compute(op, sets),
+        op == Op::kInter ? "sinterstore" : op == Op::kUnion ? "sunionstore" : "sdiffstore");
 }
 
 // ---------------------------------------------------------------------------------------------

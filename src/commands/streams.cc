@@ -333,6 +333,8 @@ void CmdXAdd(CommandContext& ctx) {
   s->Append(id, ctx.args().subspan(field_pos));
   uint64_t trimmed = s->Trim(a.trim);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyStream, "xadd", ctx.arg(1));
+  if (trimmed > 0) ctx.Notify(kNotifyStream, "xtrim", ctx.arg(1));
   if ((!a.id_given || a.seq_auto || a.trim.approx) && WantEffects(ctx))
     AddEffects(ctx, a, id, *s, trimmed);
   ReplyId(ctx.out(), id);
@@ -349,6 +351,7 @@ void CmdXTrim(CommandContext& ctx) {
   uint64_t removed = s == nullptr ? 0 : s->Trim(a.trim);
   if (removed > 0) {
     db.Touched(ctx.arg(1));
+    ctx.Notify(kNotifyStream, "xtrim", ctx.arg(1));
     if (a.trim.approx && WantEffects(ctx)) AddTrimEffect(ctx, ctx.arg(1), *s);
   }
   ctx.out().Integer(static_cast<int64_t>(removed));
@@ -366,7 +369,10 @@ void CmdXDel(CommandContext& ctx) {
     if (!ParseId(ctx, ctx.arg(i), 0, &ids[i - 2])) return;
   int64_t deleted = 0;
   for (StreamId id : ids) deleted += s->Delete(id) ? 1 : 0;
-  if (deleted > 0) db.Touched(ctx.arg(1));
+  if (deleted > 0) {
+    db.Touched(ctx.arg(1));
+    ctx.Notify(kNotifyStream, "xdel", ctx.arg(1));
+  }
   ctx.out().Integer(deleted);
 }
 
@@ -436,6 +442,7 @@ void CmdXSetId(CommandContext& ctx) {
   if (a.entries_added >= 0) s->set_entries_added(static_cast<uint64_t>(a.entries_added));
   if (a.has_max_deleted) s->set_max_deleted_id(a.max_deleted);
   db.Touched(ctx.arg(1));
+  ctx.Notify(kNotifyStream, "xsetid", ctx.arg(1));
   ctx.out().Ok();
 }
 

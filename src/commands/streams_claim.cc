@@ -47,6 +47,7 @@ struct Claimer {
     if (consumer == nullptr) {
       consumer = group->CreateConsumer(ctx.arg(3), ctx.now_ms());
       log.ConsumerCreated();
+      ctx.Notify(kNotifyStream, "xgroup-createconsumer", ctx.arg(1));
     }
     return consumer;
   }

@@ -91,6 +91,7 @@ void CmdXGroupCreate(CommandContext& ctx) {
   if (s == nullptr) s = CreateStream(db, ctx.arg(2));
   s->CreateGroup(ctx.arg(3), id, entries_read);
   db.Touched(ctx.arg(2));
+  ctx.Notify(kNotifyStream, "xgroup-create", ctx.arg(2));
   if (dollar) {
     ctx.AddEffect({"XGROUP", "CREATE", std::string(ctx.arg(2)), std::string(ctx.arg(3)),
                    IdString(id), "ENTRIESREAD", std::to_string(entries_read), "MKSTREAM"});
@@ -122,6 +123,7 @@ void CmdXGroupSetId(CommandContext& ctx) {
   g->last_id = id;
   g->entries_read = entries_read;
   db.Touched(ctx.arg(2));
+  ctx.Notify(kNotifyStream, "xgroup-setid", ctx.arg(2));
   if (dollar) {
     ctx.AddEffect({"XGROUP", "SETID", std::string(ctx.arg(2)), std::string(ctx.arg(3)),
                    IdString(id), "ENTRIESREAD", std::to_string(entries_read)});
@@ -136,7 +138,10 @@ void CmdXGroupDestroy(CommandContext& ctx) {
   Stream* s = GroupStream(ctx, db, &failed);
   if (failed) return;
   bool destroyed = s->DestroyGroup(ctx.arg(3));
-  if (destroyed) db.Touched(ctx.arg(2));  // blocked readers of the group get NOGROUP
+  if (destroyed) {
+    db.Touched(ctx.arg(2));  // blocked readers of the group get NOGROUP
+    ctx.Notify(kNotifyStream, "xgroup-destroy", ctx.arg(2));
+  }
   ctx.out().Integer(destroyed ? 1 : 0);
 }
 
@@ -147,7 +152,10 @@ void CmdXGroupCreateConsumer(CommandContext& ctx) {
   ConsumerGroup* g = ExistingGroup(ctx, db, &s);
   if (g == nullptr) return;
   bool created = g->CreateConsumer(ctx.arg(4), ctx.now_ms()) != nullptr;
-  if (created) db.Touched(ctx.arg(2));
+  if (created) {
+    db.Touched(ctx.arg(2));
+    ctx.Notify(kNotifyStream, "xgroup-createconsumer", ctx.arg(2));
+  }
   ctx.out().Integer(created ? 1 : 0);
 }
 
@@ -158,7 +166,10 @@ void CmdXGroupDelConsumer(CommandContext& ctx) {
   ConsumerGroup* g = ExistingGroup(ctx, db, &s);
   if (g == nullptr) return;
   int64_t pending = g->DeleteConsumer(ctx.arg(4));
-  if (pending >= 0) db.Touched(ctx.arg(2));
+  if (pending >= 0) {
+    db.Touched(ctx.arg(2));
+    ctx.Notify(kNotifyStream, "xgroup-delconsumer", ctx.arg(2));
+  }
   ctx.out().Integer(pending < 0 ? 0 : pending);
 }
 

@@ -260,6 +260,7 @@ bool ResolveGroupRead(CommandContext& ctx, engine::Db& db, const ReadArgs& a, si
   engine::Entry* e = db.Find(key);
   auto& counter = e != nullptr ? ctx.stats().keyspace_hits : ctx.stats().keyspace_misses;
   counter.fetch_add(1, std::memory_order_relaxed);
+  if (e == nullptr) ctx.Notify(kNotifyKeyMiss, "keymiss", key);
   bool stream = e != nullptr && e->type == engine::ValueType::kStream;
   if (ctx.is_retry() && !stream) {
     ctx.Error(kErrKeyGone);
@@ -353,12 +354,13 @@ bool ReplyHistory(CommandContext& ctx, GroupRead& r, engine::Consumer* c, ClaimL
 }
 
 // The consumer named in the command, created if missing (a write that is logged).
-engine::Consumer* ConsumerFor(CommandContext& ctx, const ReadArgs& a, ConsumerGroup* g,
-                              ClaimLog& log) {
+engine::Consumer* ConsumerFor(CommandContext& ctx, std::string_view key, const ReadArgs& a,
+                              ConsumerGroup* g, ClaimLog& log) {
   engine::Consumer* c = g->FindConsumer(a.consumer);
   if (c == nullptr) {
     c = g->CreateConsumer(a.consumer, ctx.now_ms());
     log.ConsumerCreated();
+    ctx.Notify(kNotifyStream, "xgroup-createconsumer", key);
   }
   c->seen_time = ctx.now_ms();
   return c;
@@ -371,7 +373,7 @@ void ServeGroupRead(CommandContext& ctx, engine::Db& db, const ReadArgs& a, size
   std::string_view key = ctx.arg(a.streams_pos + k);
   ClaimLog log(ctx, key, a.group, a.consumer);
   bool created = r.group->FindConsumer(a.consumer) == nullptr;
-  engine::Consumer* c = ConsumerFor(ctx, a, r.group, log);
+  engine::Consumer* c = ConsumerFor(ctx, key, a, r.group, log);
   ReplyKeyHeader(ctx.out(), key);
   bool changed = r.fresh;
   if (r.fresh) {

@@ -56,6 +56,7 @@ Status ReadString(CommandContext& ctx, Db& db, std::string_view key, Entry** e) 
   Status s = db.FindTyped(key, ValueType::kString, e);
   auto& counter = s == Status::kNotFound ? ctx.stats().keyspace_misses : ctx.stats().keyspace_hits;
   counter.fetch_add(1, std::memory_order_relaxed);
+  if (s == Status::kNotFound) ctx.Notify(kNotifyKeyMiss, "keymiss", key);
   return s;
 }
 

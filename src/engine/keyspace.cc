@@ -248,6 +248,17 @@ Entry* Db::AddObject(std::string_view key, ValueType type, Object* obj) {
   return e;
 }
 
+Entry* Db::SetObject(std::string_view key, ValueType type, Object* obj) {
+  Entry* old = Find(key, false);
+  if (old == nullptr) return AddObject(key, type, obj);
+  Table& t = table(key);
+  Entry* e = Entry::NewObject(key, type, obj);
+  e->atime = Keyspace::LruClock();
+  t.SetExpireAt(old, 0);
+  t.Swap(old, e);
+  return e;
+}
+
 void Db::Link(Entry* e, int64_t expire_at) {
   Table& t = table(e->key());
   e->next = nullptr;

@@ -174,6 +174,9 @@ class Db {
   Entry* UpdateString(Entry* e, std::string_view value);
   // Adds an object-typed key (must not exist).
   Entry* AddObject(std::string_view key, ValueType type, Object* obj);
+  // Sets `key` to an object-typed value, replacing whatever it held (and its TTL), as the
+  // *STORE commands do.
+  Entry* SetObject(std::string_view key, ValueType type, Object* obj);
   // Links an entry built elsewhere (RENAME, MOVE, COPY); the key must not exist.
   void Link(Entry* e, int64_t expire_at);
   // Unlinks the entry of `key` without freeing it; its TTL is returned through *expire_at.

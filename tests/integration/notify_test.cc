@@ -70,22 +70,29 @@ class Subscriber {
   RawClient raw_;
 };
 
-// "k set, k expire" -> the keyspace then the keyevent message of each event, in database `db`.
-std::string KE(std::string_view events, int db = 9) {
+// "k set, k expire, k2 move_to@10" -> the keyspace then the keyevent message of each event, in
+// database 9 unless the event names another.
+std::string KE(std::string_view events) {
   std::string out;
-  std::string d = std::to_string(db);
   size_t pos = 0;
   while (pos < events.size()) {
     size_t end = events.find(", ", pos);
     if (end == std::string_view::npos) end = events.size();
     std::string_view one = events.substr(pos, end - pos);
-    size_t space = one.find(' ');
-    std::string key(one.substr(0, space)), event(one.substr(space + 1));
+    size_t space = one.find(' '), at = one.find('@');
+    std::string key(one.substr(0, space));
+    std::string event(one.substr(space + 1, at == std::string_view::npos ? at : at - space - 1));
+    std::string d = at == std::string_view::npos ? "9" : std::string(one.substr(at + 1));
     out += (out.empty() ? "" : ", ") + ("__keyspace@" + d + "__:" + key + "=" + event) +
            ", __keyevent@" + d + "__:" + event + "=" + key;
     pos = end + 2;
   }
   return out;
+}
+
+// Runs each command on `c`, ignoring the replies (the family tests check those).
+void RunAll(Client& c, std::initializer_list<std::vector<std::string>> commands) {
+  for (const auto& cmd : commands) c.Run(cmd);
 }
 
 // A writer on database 9 (flushed) with the setting applied, and a subscriber.
@@ -277,4 +284,194 @@ TEST_CASE("notify: expiry publishes expired, lazily and from the active cycle") 
                  "$7\r\nexpired\r\n");
     CHECK(s.sub.Until(w) == "__keyevent@9__:expired=k");
   }
+}
+
+TEST_CASE("notify: keys") {
+  Session s;
+  Client& w = s.writer;
+  RunAll(w, {{"SET", "k", "v"}, {"DEL", "k", "nokey"}, {"SET", "a", "1"}, {"SET", "b", "2"},
+             {"UNLINK", "a", "b", "c"}});
+  CHECK(s.sub.Until(w) == KE("k set, k del, a set, b set, a del, b del"));
+
+  RunAll(w, {{"SET", "k", "v"}, {"RENAME", "k", "k2"}, {"SET", "k3", "v"}, {"RENAME", "k2", "k3"},
+             {"RENAME", "k3", "k3"}, {"RENAMENX", "k3", "k4"}, {"SET", "k5", "v"},
+             {"RENAMENX", "k4", "k5"}});
+  CHECK(s.sub.Until(w) == KE("k set, k rename_from, k2 rename_to, k3 set, k2 rename_from, "
+                             "k3 rename_to, k3 rename_from, k4 rename_to, k5 set"));
+
+  RunAll(w, {{"COPY", "k4", "k6"}, {"COPY", "k4", "k6"}, {"COPY", "k4", "k6", "REPLACE"},
+             {"EXPIRE", "k4", "100"}, {"PEXPIRE", "k4", "100000", "GT"},
+             {"EXPIRE", "k4", "10", "GT"}, {"PERSIST", "k4"}, {"PERSIST", "k4"},
+             {"EXPIREAT", "k4", "1"}, {"EXPIRE", "nokey", "100"}});
+  CHECK(s.sub.Until(w) == KE("k6 copy_to, k6 copy_to, k4 expire, k4 persist, k4 del"));
+
+  // Across databases: each event names the database it happened in.
+  w.Run({"SELECT", "10"});
+  w.Run({"FLUSHDB"});
+  w.Run({"SELECT", "9"});
+  RunAll(w, {{"COPY", "k6", "k7", "DB", "10"}, {"COPY", "k6", "k7", "DB", "10"},
+             {"MOVE", "k7", "10"}, {"MOVE", "k6", "10"}, {"MOVE", "k6", "10"}});
+  CHECK(s.sub.Until(w) == KE("k7 copy_to@10, k6 move_from, k6 move_to@10"));
+
+  // RESTORE: "restore", or "del" when an already expired TTL replaces a key.
+  std::string payload = w.Run({"DUMP", "k5"}).str;
+  RunAll(w, {{"RESTORE", "r", "0", payload}, {"RESTORE", "r", "0", payload, "REPLACE"},
+             {"RESTORE", "r2", "1", payload, "ABSTTL"},
+             {"RESTORE", "k5", "1", payload, "ABSTTL", "REPLACE"},
+             {"RESTORE", "r3", "100000", payload}});
+  CHECK(s.sub.Until(w) == KE("r restore, r restore, k5 del, r3 restore"));
+  w.Run({"FLUSHDB"});  // FLUSHDB announces nothing, as in Redis
+  CHECK(s.sub.Until(w) == "");
+}
+
+TEST_CASE("notify: hashes") {
+  Session s;
+  Client& w = s.writer;
+  RunAll(w, {{"HSET", "h", "a", "1", "b", "2"}, {"HSET", "h", "a", "1"}, {"HMSET", "h", "c", "3"},
+             {"HSETNX", "h", "a", "5"}, {"HSETNX", "h", "d", "4"}, {"HINCRBY", "h", "n", "1"},
+             {"HINCRBYFLOAT", "h", "f", "1.5"}, {"HINCRBY", "h", "a", "x"},
+             {"HDEL", "h", "a", "nofield"}, {"HDEL", "h", "nofield"},
+             {"HDEL", "h", "b", "c", "d", "n", "f"}, {"HDEL", "h", "x"}});
+  CHECK(s.sub.Until(w) == KE("h hset, h hset, h hset, h hset, h hincrby, h hincrbyfloat, h hdel, "
+                             "h hdel, h del"));
+}
+
+TEST_CASE("notify: sets") {
+  Session s;
+  Client& w = s.writer;
+  RunAll(w, {{"SADD", "s", "a", "b"}, {"SADD", "s", "a"}, {"SREM", "s", "a", "x"},
+             {"SREM", "s", "x"}, {"SADD", "s", "c", "d", "e"}, {"SPOP", "s", "0"},
+             {"SPOP", "s", "1"}, {"SPOP", "s", "10"}, {"SADD", "x", "1"}, {"SPOP", "x"}});
+  CHECK(s.sub.Until(w) == KE("s sadd, s srem, s sadd, s spop, s spop, s del, x sadd, x spop, "
+                             "x del"));
+
+  RunAll(w, {{"SADD", "s1", "a", "b"}, {"SADD", "s2", "b", "c"}, {"SMOVE", "s1", "s2", "a"},
+             {"SMOVE", "s1", "s2", "b"}, {"SMOVE", "s2", "s3", "c"}, {"SMOVE", "s2", "s2", "a"}});
+  CHECK(s.sub.Until(w) == KE("s1 sadd, s2 sadd, s1 srem, s2 sadd, s1 srem, s1 del, s2 srem, "
+                             "s3 sadd"));
+
+  RunAll(w, {{"SINTERSTORE", "d", "s2", "s3"}, {"SINTERSTORE", "d", "s2", "s2"},
+             {"SUNIONSTORE", "d", "s2", "s3"}, {"SDIFFSTORE", "d", "s2", "s2"},
+             {"SDIFFSTORE", "d", "s2", "s2"}});
+  CHECK(s.sub.Until(w) == KE("d sinterstore, d sunionstore, d del"));
+}
+
+TEST_CASE("notify: lists") {
+  Session s;
+  Client& w = s.writer;
+  RunAll(w, {{"RPUSH", "l", "a", "b", "c", "d", "e"}, {"LPUSHX", "l", "z"}, {"RPUSHX", "l", "y"},
+             {"LPUSHX", "nol", "z"}, {"LPOP", "l"}, {"RPOP", "l", "2"}, {"LPOP", "l", "0"},
+             {"RPOP", "nol"}});
+  CHECK(s.sub.Until(w) == KE("l rpush, l lpush, l rpush, l lpop, l rpop"));
+
+  RunAll(w, {{"LSET", "l", "0", "q"}, {"LINSERT", "l", "BEFORE", "q", "w"},
+             {"LINSERT", "l", "BEFORE", "nothere", "w"}, {"LREM", "l", "1", "w"},
+             {"LREM", "l", "1", "notthere"}, {"LTRIM", "l", "0", "-1"}, {"LTRIM", "l", "0", "0"}});
+  CHECK(s.sub.Until(w) == KE("l lset, l linsert, l lrem, l ltrim, l ltrim"));
+
+  // Moves announce the push first, then the pop (and the source's deletion).
+  RunAll(w, {{"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"RPUSH", "l3", "x", "y"},
+             {"LMPOP", "2", "nol", "l3", "LEFT", "COUNT", "5"}, {"RPUSH", "l5", "a"},
+             {"LMOVE", "l5", "l5", "LEFT", "RIGHT"}, {"RPOPLPUSH", "l5", "l6"}});
+  CHECK(s.sub.Until(w) == KE("l2 rpush, l lpop, l del, l3 rpush, l3 lpop, l3 del, l5 rpush, "
+                             "l5 rpush, l5 lpop, l6 lpush, l5 rpop, l5 del"));
+}
+
+TEST_CASE("notify: blocked list pops announce when they are served") {
+  Session s;
+  Client& w = s.writer;
+  // Raw clients: the blocking commands must reach the server before the pushes.
+  auto blocked = [](std::initializer_list<std::string_view> args) {
+    auto c = std::make_unique<RawClient>(NotifyServer().port());
+    c->Command({"SELECT", "9"});
+    std::string req = "*" + std::to_string(args.size()) + "\r\n";
+    for (auto a : args) req += "$" + std::to_string(a.size()) + "\r\n" + std::string(a) + "\r\n";
+    c->Write(req);
+    return c;
+  };
+  auto blpop = blocked({"BLPOP", "bl", "0"});
+  auto blmove = blocked({"BLMOVE", "bm", "dst", "RIGHT", "LEFT", "0"});
+  auto blmpop = blocked({"BLMPOP", "0", "1", "bz", "RIGHT"});
+  bool all_blocked = false;
+  for (int i = 0; i < 500 && !all_blocked; ++i) {
+    all_blocked = w.Run({"INFO", "clients"}).str.find("blocked_clients:3") != std::string::npos;
+    if (!all_blocked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(all_blocked);
+  RunAll(w, {{"RPUSH", "bl", "a"}, {"RPUSH", "bm", "a"}, {"RPUSH", "bz", "a", "b"}});
+  CHECK(blpop->ReadValue() == "*2\r\n$2\r\nbl\r\n$1\r\na\r\n");
+  CHECK(blmove->ReadValue() == "$1\r\na\r\n");
+  CHECK(blmpop->ReadValue() == "*2\r\n$2\r\nbz\r\n*1\r\n$1\r\nb\r\n");
+  CHECK(s.sub.Until(w) == KE("bl rpush, bl lpop, bl del, bm rpush, dst lpush, bm rpop, bm del, "
+                             "bz rpush, bz rpop"));
+}
+
+TEST_CASE("notify: streams") {
+  Session s;
+  Client& w = s.writer;
+  RunAll(w, {{"XADD", "st", "1-1", "f", "v"}, {"XADD", "st", "MAXLEN", "1", "2-1", "f", "v"},
+             {"XADD", "st", "NOMKSTREAM", "3-1", "f", "v"},
+             {"XADD", "nost", "NOMKSTREAM", "3-1", "f", "v"}, {"XTRIM", "st", "MAXLEN", "0"},
+             {"XADD", "st", "4-1", "f", "v"}, {"XTRIM", "st", "MAXLEN", "5"},
+             {"XDEL", "st", "4-1", "9-9"}, {"XDEL", "st", "9-9"}, {"XSETID", "st", "10-0"}});
+  CHECK(s.sub.Until(w) == KE("st xadd, st xadd, st xtrim, st xadd, st xtrim, st xadd, st xdel, "
+                             "st xsetid"));
+
+  RunAll(w, {{"XGROUP", "CREATE", "st", "g", "0"}, {"XGROUP", "CREATE", "st2", "g", "$", "MKSTREAM"},
+             {"XGROUP", "SETID", "st", "g", "0"}, {"XGROUP", "CREATECONSUMER", "st", "g", "c1"},
+             {"XGROUP", "CREATECONSUMER", "st", "g", "c1"}, {"XADD", "st", "11-0", "a", "b"}});
+  CHECK(s.sub.Until(w) == KE("st xgroup-create, st2 xgroup-create, st xgroup-setid, "
+                             "st xgroup-createconsumer, st xadd"));
+
+  // Consumers that reading or claiming creates are announced; the reads and claims are not.
+  RunAll(w, {{"XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "st", ">"},
+             {"XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "st", ">"},
+             {"XCLAIM", "st", "g", "c3", "0", "11-0"}, {"XCLAIM", "st", "g", "c3", "0", "11-0"},
+             {"XAUTOCLAIM", "st", "g", "c4", "0", "0"}, {"XACK", "st", "g", "11-0"},
+             {"XGROUP", "DELCONSUMER", "st", "g", "nobody"},
+             {"XGROUP", "DELCONSUMER", "st", "g", "c1"}, {"XGROUP", "DESTROY", "st", "g"},
+             {"XGROUP", "DESTROY", "st", "g"}});
+  CHECK(s.sub.Until(w) == KE("st xgroup-createconsumer, st xgroup-createconsumer, "
+                             "st xgroup-createconsumer, st xgroup-delconsumer, "
+                             "st xgroup-destroy"));
+}
+
+TEST_CASE("notify: new keys across families (n)") {
+  Session s("KEAn");
+  Client& w = s.writer;
+  RunAll(w, {{"RPUSH", "l", "a"}, {"LMOVE", "l", "l2", "LEFT", "RIGHT"}, {"HSET", "h", "a", "1"},
+             {"XGROUP", "CREATE", "st", "g", "$", "MKSTREAM"}});
+  CHECK(s.sub.Until(w) == KE("l new, l rpush, l2 new, l2 rpush, l lpop, l del, h new, h hset, "
+                             "st new, st xgroup-create"));
+  // A key that replaces another is new, except where Redis overwrites in place (SET, *STORE).
+  RunAll(w, {{"SET", "k", "v"}, {"SET", "k2", "v"}, {"RENAME", "k", "k2"}, {"COPY", "k2", "k3"},
+             {"COPY", "k2", "k3", "REPLACE"}, {"SADD", "s", "a"}, {"SADD", "s2", "b"},
+             {"SINTERSTORE", "s2", "s", "s"}, {"SMOVE", "s", "s4", "a"}});
+  CHECK(s.sub.Until(w) == KE("k new, k set, k2 new, k2 set, k2 new, k rename_from, k2 rename_to, "
+                             "k3 new, k3 copy_to, k3 new, k3 copy_to, s new, s sadd, s2 new, "
+                             "s2 sadd, s2 sinterstore, s srem, s del, s4 new, s4 sadd"));
+  // An expired key written again: expired, then new.
+  w.Run({"DEBUG", "SET-ACTIVE-EXPIRE", "0"});
+  w.Run({"SET", "e", "v", "PX", "1"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.Run({"SET", "e", "w"});
+  w.Run({"DEBUG", "SET-ACTIVE-EXPIRE", "1"});
+  CHECK(s.sub.Until(w) == KE("e new, e set, e expire, e expired, e new, e set"));
+}
+
+TEST_CASE("notify: read misses (m), after the expiry that caused one") {
+  Session s("KEm");
+  Client& w = s.writer;
+  RunAll(w, {{"GET", "nokey"}, {"MGET", "a", "b"}, {"EXISTS", "nokey"}, {"TTL", "nokey"},
+             {"LRANGE", "nol", "0", "1"}, {"HGET", "noh", "f"}, {"SMEMBERS", "nos"},
+             {"INCR", "counter"}, {"SET", "k", "v"}, {"GET", "k"}});
+  CHECK(s.sub.Until(w) == KE("nokey keymiss, a keymiss, b keymiss, nokey keymiss, nokey keymiss, "
+                             "nol keymiss, noh keymiss, nos keymiss"));
+  w.Run({"CONFIG", "SET", "notify-keyspace-events", "KEAm"});
+  w.Run({"DEBUG", "SET-ACTIVE-EXPIRE", "0"});
+  w.Run({"SET", "e", "v", "PX", "1"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  w.Run({"GET", "e"});
+  w.Run({"DEBUG", "SET-ACTIVE-EXPIRE", "1"});
+  CHECK(s.sub.Until(w) == KE("e set, e expire, e expired, e keymiss"));
 }
