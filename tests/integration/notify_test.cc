@@ -475,3 +475,33 @@ TEST_CASE("notify: read misses (m), after the expiry that caused one") {
   w.Run({"DEBUG", "SET-ACTIVE-EXPIRE", "1"});
   CHECK(s.sub.Until(w) == KE("e set, e expire, e expired, e keymiss"));
 }
+
+TEST_CASE("notify: replaying the log on start-up announces nothing") {
+  constexpr int kKeys = 200000, kPerMset = 100;
+  ServerProcess p({"--appendfsync", "no", "--save", "", "--notify-keyspace-events", "KEA"});
+  {
+    Client c(p.port());
+    for (int i = 0; i < kKeys; i += kPerMset) {
+      std::vector<std::string> mset = {"MSET"};
+      for (int j = i; j < i + kPerMset; ++j) {
+        mset.push_back("key:" + std::to_string(j));
+        mset.push_back(std::to_string(j));
+      }
+      c.Send(mset);
+    }
+    for (int i = 0; i < kKeys; i += kPerMset) c.Read();
+    c.Run({"SHUTDOWN", "NOSAVE"});
+  }
+  p.Stop(0);
+  ServerProcess q({"--dir", p.dir(), "--save", "", "--notify-keyspace-events", "KEA"},
+                  /*wait_until_loaded=*/false);
+  RawClient sub(q.port());
+  sub.Command({"PSUBSCRIBE", "*"});
+  Client c(q.port(), false);
+  // The subscription was in place while the log was being replayed.
+  CHECK(c.Run({"INFO", "persistence"}).str.find("loading:1") != std::string::npos);
+  while (c.Run({"DBSIZE"}).IsError()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(c.Run({"DBSIZE"}).IsInt(kKeys));
+  c.Run({"PUBLISH", "end", "x"});
+  CHECK(sub.ReadValue() == "*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$3\r\nend\r\n$1\r\nx\r\n");
+}
