@@ -60,28 +60,41 @@ void EncodeCommands(int db, std::span<const std::vector<std::string_view>> cmds,
   EncodeCommands(db, 0, cmds, out);
 }
 
-bool DecodeCommands(std::string_view in, int* db, int64_t* time_ms,
-                    std::vector<std::vector<std::string>>* cmds) {
-  cmds->clear();
+bool DecodeCommands(std::string_view in, CommandsView* out) {
+  out->args_.clear();
+  out->ends_.clear();
   uint64_t time, count;
-  if (!GetDb(&in, db) || !GetVarint(&in, &time) || !GetVarint(&in, &count)) return false;
-  *time_ms = static_cast<int64_t>(time);
+  if (!GetDb(&in, &out->db) || !GetVarint(&in, &time) || !GetVarint(&in, &count)) return false;
+  out->time_ms = static_cast<int64_t>(time);
   // Every command takes at least one byte (its argc), every argument at least one (its
   // length): counts larger than the bytes left are lies, and must not size allocations.
   if (count > in.size()) return false;
-  cmds->reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t argc;
     if (!GetVarint(&in, &argc) || argc > in.size()) return false;
-    auto& argv = cmds->emplace_back();
-    argv.reserve(argc);
     for (uint64_t j = 0; j < argc; ++j) {
       std::string_view arg;
       if (!GetLengthPrefixed(&in, &arg)) return false;
-      argv.emplace_back(arg);
+      out->args_.push_back(arg);
     }
+    out->ends_.push_back(out->args_.size());
   }
   return in.empty();
+}
+
+bool DecodeCommands(std::string_view in, int* db, int64_t* time_ms,
+                    std::vector<std::vector<std::string>>* cmds) {
+  cmds->clear();
+  CommandsView view;
+  if (!DecodeCommands(in, &view)) return false;
+  *db = view.db;
+  *time_ms = view.time_ms;
+  cmds->reserve(view.size());
+  for (size_t i = 0; i < view.size(); ++i) {
+    std::span<const std::string_view> argv = view.command(i);
+    cmds->emplace_back(argv.begin(), argv.end());
+  }
+  return true;
 }
 
 bool DecodeCommands(std::string_view payload, int* db,

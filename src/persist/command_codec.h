@@ -30,7 +30,27 @@ void EncodeCommands(int db, const std::vector<std::vector<std::string>>& cmds, s
 void EncodeCommands(int db, std::span<const std::string_view> argv, std::string* out);
 void EncodeCommands(int db, std::span<const std::vector<std::string_view>> cmds, std::string* out);
 
+// A decoded kCommands payload whose arguments point into the payload, so decoding allocates
+// nothing once the vectors have grown (recovery decodes millions of records with one of these).
+class CommandsView {
+ public:
+  int db = 0;
+  int64_t time_ms = 0;
+  size_t size() const { return ends_.size(); }
+  std::span<const std::string_view> command(size_t i) const {
+    size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::span<const std::string_view>(args_).subspan(begin, ends_[i] - begin);
+  }
+
+ private:
+  friend bool DecodeCommands(std::string_view payload, CommandsView* out);
+  std::vector<std::string_view> args_;  // every command's arguments, one command after another
+  std::vector<size_t> ends_;            // one past each command's last argument in args_
+};
+
 // False on malformed input (truncated, trailing bytes, impossible counts, db out of int range).
+// The views stay valid while `payload`'s bytes do.
+bool DecodeCommands(std::string_view payload, CommandsView* out);
 bool DecodeCommands(std::string_view payload, int* db, int64_t* time_ms,
                     std::vector<std::vector<std::string>>* cmds);
 bool DecodeCommands(std::string_view payload, int* db, std::vector<std::vector<std::string>>* cmds);

@@ -91,6 +91,15 @@ bool WalReader::LoadSegment() {
 }
 
 bool WalReader::Next(Record* record) {
+  RecordView view;
+  if (!Next(&view)) return false;
+  record->lsn = view.lsn;
+  record->type = view.type;
+  record->payload.assign(view.payload);
+  return true;
+}
+
+bool WalReader::Next(RecordView* record) {
   while (!done_) {
     if (!loaded_ && !LoadSegment()) return false;
     if (expected_ > limit_ || (pos_ == data_.size() && !last_segment())) {
@@ -134,7 +143,7 @@ bool WalReader::Next(Record* record) {
     if (p.lsn > opts_.from_lsn) {
       record->lsn = p.lsn;
       record->type = p.type;
-      record->payload.assign(p.payload);
+      record->payload = p.payload;
       return true;
     }
   }

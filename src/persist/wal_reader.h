@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "persist/log_format.h"
@@ -26,6 +27,13 @@ struct Record {
   Lsn lsn = 0;
   uint8_t type = 0;
   std::string payload;
+};
+
+// A record whose payload points into the reader's buffer: valid until the next call to Next.
+struct RecordView {
+  Lsn lsn = 0;
+  uint8_t type = 0;
+  std::string_view payload;
 };
 
 struct WalReaderOptions {
@@ -57,6 +65,8 @@ class WalReader {
 
   // The next record after from_lsn; false at the end of the log or when reading stopped.
   bool Next(Record* record);
+  // The same without copying the payload.
+  bool Next(RecordView* record);
   // Once Next returned false: OK (end of log, maybe after a cut that warnings() reports), or the
   // damage or I/O error that stopped reading, naming the file and offset.
   const Status& status() const { return status_; }

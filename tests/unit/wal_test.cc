@@ -218,6 +218,37 @@ TEST_CASE("wal: command payloads round-trip") {
   CHECK_FALSE(DecodeFlushDb(flush + "x", &db));
 }
 
+TEST_CASE("wal: command payloads decode into views of the payload, reusably") {
+  std::vector<std::vector<std::string>> cmds = {
+      {"MULTI-LIKE", "a"}, {"SET", "k", std::string("bin\0ary", 7)}, {}, {"DEL", "x", "y"}};
+  std::string out;
+  EncodeCommands(7, 1700000000123, cmds, &out);
+  CommandsView view;
+  REQUIRE(DecodeCommands(out, &view));
+  CHECK(view.db == 7);
+  CHECK(view.time_ms == 1700000000123);
+  REQUIRE(view.size() == cmds.size());
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    std::span<const std::string_view> argv = view.command(i);
+    REQUIRE(argv.size() == cmds[i].size());
+    for (size_t j = 0; j < argv.size(); ++j) {
+      CHECK(argv[j] == cmds[i][j]);
+      // No copies: every argument lies inside the payload.
+      CHECK(argv[j].data() >= out.data());
+      CHECK(argv[j].data() + argv[j].size() <= out.data() + out.size());
+    }
+  }
+  // Decoding again into the same view replaces what it held.
+  std::string small;
+  EncodeCommands(0, std::vector<std::vector<std::string>>{{"PING"}}, &small);
+  REQUIRE(DecodeCommands(small, &view));
+  REQUIRE(view.size() == 1);
+  CHECK(view.time_ms == 0);
+  REQUIRE(view.command(0).size() == 1);
+  CHECK(view.command(0)[0] == "PING");
+  CHECK_FALSE(DecodeCommands(out.substr(0, out.size() - 1), &view));
+}
+
 TEST_CASE("wal: malformed command payloads are rejected") {
   std::string good;
   EncodeCommands(0, {{"SET", "key", "value"}, {"INCR", "n"}}, &good);
