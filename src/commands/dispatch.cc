@@ -179,7 +179,9 @@ bool Loading() { return g_loading.load(); }
 void Execute(CommandContext& ctx) {
   auto args = ctx.args();
   const CommandTable& table = Commands();
-  const CommandSpec* spec = table.Find(args[0]);
+  // Recovery resolves the spec once per command it replays and hands it over.
+  const CommandSpec* spec =
+      ctx.replaying() && ctx.spec() != nullptr ? ctx.spec() : table.Find(args[0]);
   Session& session = ctx.session();
   // As in Redis: unknown command, unknown subcommand and arity come before authentication. In
   // MULTI such an error also dooms the transaction (EXECABORT).
@@ -236,7 +238,8 @@ void Execute(CommandContext& ctx) {
   } else if (ctx.now_ms() == 0) {
     ctx.set_now_ms(NowMs());
   }
-  uint64_t start_ticks = __rdtsc();
+  // Replayed commands are not timed: nothing reports their durations.
+  uint64_t start_ticks = ctx.replaying() ? 0 : __rdtsc();
   ctx.set_spec(spec);
   session.last_command.store(spec, std::memory_order_relaxed);
   if (spec->is(kSelfLocking)) {
@@ -260,10 +263,12 @@ void Execute(CommandContext& ctx) {
   if (KeyspaceEvents() != 0 && !ctx.in_exec() && !ctx.replaying()) [[unlikely]]
     PublishEvents(ctx);
   if (!ctx.changes().ready.empty() && !ctx.is_retry() && !ctx.in_exec()) ServeReadyKeys(ctx);
-  uint64_t ticks = __rdtsc() - start_ticks;
   // Each thread writes only its own counters (INFO reads them): no locked instructions needed.
   Bump(stats.calls, 1);
-  Bump(stats.usec, static_cast<uint64_t>(static_cast<double>(ticks) / TicksPerMicrosecond()));
+  if (start_ticks != 0) {
+    uint64_t ticks = __rdtsc() - start_ticks;
+    Bump(stats.usec, static_cast<uint64_t>(static_cast<double>(ticks) / TicksPerMicrosecond()));
+  }
   if (ctx.failed()) Bump(stats.failed_calls, 1);
   Bump(ctx.stats().commands_processed, 1);
 }

@@ -23,12 +23,18 @@ Command ToCommand(std::span<const std::string_view> argv) {
   return Command(argv.begin(), argv.end());
 }
 
+// Adds the shards of a command's keys to `shards` (with repeats).
+void ShardsOf(const CommandSpec& spec, std::span<const std::string_view> argv,
+              std::vector<int>* shards) {
+  thread_local std::vector<int> positions;
+  spec.KeyPositions(argv, &positions);
+  for (int p : positions) shards->push_back(engine::Keyspace::ShardOf(argv[p]));
+}
+
 // The distinct shards of a command's keys.
 std::vector<int> ShardsOf(const CommandSpec& spec, std::span<const std::string_view> argv) {
-  std::vector<int> positions;
-  spec.KeyPositions(argv, &positions);
   std::vector<int> shards;
-  for (int p : positions) shards.push_back(engine::Keyspace::ShardOf(argv[p]));
+  ShardsOf(spec, argv, &shards);
   std::sort(shards.begin(), shards.end());
   shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
   return shards;
@@ -170,83 +176,139 @@ void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, i
   s.last_lsn = std::max(s.last_lsn, lsn);
 }
 
-bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, uint64_t lsn,
-                  uint8_t type, std::string_view payload, const std::vector<uint64_t>& shard_lsn,
-                  std::string* error) {
-  if (type == persist::kFlushAll || type == persist::kFlushDb) {
-    int db = -1;
-    if (type == persist::kFlushDb && !persist::DecodeFlushDb(payload, &db)) {
-      *error = "malformed FLUSHDB record";
-      return false;
-    }
-    for (int s = 0; s < engine::Keyspace::kShards; ++s) {
-      if (shard_lsn[s] >= lsn) continue;
-      engine::Shard& shard = ks.shard(s);
-      for (int d = 0; d < shard.databases(); ++d)
-        if (engine::Table* t = shard.find_table(d); t != nullptr && (db < 0 || d == db)) t->Clear();
-      shard.last_lsn = std::max(shard.last_lsn, lsn);
-    }
-    return true;
+// ---------------------------------------------------------------------------------------------
+// Replay
+// ---------------------------------------------------------------------------------------------
+
+Replayer::Replayer(engine::Keyspace& ks, ServerApi& server, const std::vector<uint64_t>& shard_lsn)
+    : ks_(ks), server_(server), shard_lsn_(shard_lsn),
+      stats_(std::make_unique<ThreadStats>(Commands().size())), out_(&discard_, 2) {
+  session_.authenticated = true;
+}
+
+Replayer::~Replayer() = default;
+
+void Replayer::Scope(uint8_t type, std::string_view payload, RecordScope* scope) {
+  scope->all = true;
+  scope->shards.clear();
+  if (type != persist::kCommands || !persist::DecodeCommands(payload, &view_)) return;
+  for (size_t i = 0; i < view_.size(); ++i) {
+    std::span<const std::string_view> argv = view_.command(i);
+    if (argv.empty() || (argv.size() == 2 && EqualsIgnoreCase(argv[0], "SELECT"))) continue;
+    const CommandSpec* spec = SpecOf(argv);
+    if (spec == nullptr) return;  // fails when applied, in LSN order
+    size_t before = scope->shards.size();
+    ShardsOf(*spec, argv, &scope->shards);
+    if (scope->shards.size() == before) return;  // no keys: it may reach anywhere
   }
+  std::sort(scope->shards.begin(), scope->shards.end());
+  scope->shards.erase(std::unique(scope->shards.begin(), scope->shards.end()),
+                      scope->shards.end());
+  scope->all = false;
+}
+
+bool Replayer::Apply(uint64_t lsn, uint8_t type, std::string_view payload, int shard,
+                     std::string* error) {
+  if (type == persist::kFlushAll || type == persist::kFlushDb)
+    return ApplyFlush(lsn, type, payload, error);
   if (type != persist::kCommands) {
     *error = "unknown record type " + std::to_string(type);
     return false;
   }
-  int db;
-  int64_t time_ms;
-  std::vector<Command> cmds;
-  if (!persist::DecodeCommands(payload, &db, &time_ms, &cmds)) {
+  if (!persist::DecodeCommands(payload, &view_)) {
     *error = "malformed command record";
     return false;
   }
-  auto check_db = [&](int64_t index) {
-    if (index >= 0 && index < ks.databases()) return true;
-    *error = "the log has data in database " + std::to_string(index) + ", but there are only " +
-             std::to_string(ks.databases()) + " databases (--databases)";
-    return false;
-  };
-  if (!check_db(db)) return false;
-  Session session;
-  session.db.store(db);
-  session.authenticated = true;
-  resp::OutBuffer discard;
-  resp::ReplyWriter out(&discard, 2);
-  for (const Command& cmd : cmds) {
-    if (cmd.empty()) continue;
-    if (cmd.size() == 2 && EqualsIgnoreCase(cmd[0], "SELECT")) {
+  if (!CheckDb(view_.db, error)) return false;
+  session_.db.store(view_.db, std::memory_order_relaxed);
+  time_ms_ = view_.time_ms;
+  for (size_t i = 0; i < view_.size(); ++i) {
+    std::span<const std::string_view> argv = view_.command(i);
+    if (argv.empty()) continue;
+    if (argv.size() == 2 && EqualsIgnoreCase(argv[0], "SELECT")) {
       int64_t index;
-      if (!ParseInt64(cmd[1], &index) || !check_db(index)) {
+      if (!ParseInt64(argv[1], &index) || !CheckDb(index, error)) {
         if (error->empty()) *error = "bad SELECT in the log";
         return false;
       }
-      session.db.store(static_cast<int>(index));
+      session_.db.store(static_cast<int>(index), std::memory_order_relaxed);
       continue;
     }
-    std::vector<std::string_view> argv(cmd.begin(), cmd.end());
     const CommandSpec* spec = SpecOf(argv);
     if (spec == nullptr) {
-      *error = "unknown command '" + cmd[0] + "' in the log";
+      *error = "unknown command '" + std::string(argv[0]) + "' in the log";
       return false;
     }
-    std::vector<int> shards = ShardsOf(*spec, argv);
-    bool needed = shards.empty();
-    for (int s : shards) needed = needed || shard_lsn[s] < lsn;
-    if (!needed) continue;
-    CommandContext ctx(argv, &out, &session, &ks, &server, &stats);
-    ctx.set_replay(time_ms);
-    Execute(ctx);
-    if (ctx.failed()) {
-      // Only commands that changed data are logged, so one that fails now would leave data
-      // other than what was acknowledged: stop rather than go on silently.
-      std::string reply = discard.ToString();
-      while (!reply.empty() && (reply.back() == '\n' || reply.back() == '\r')) reply.pop_back();
-      *error = "replaying '" + cmd[0] + "' failed: " + reply.substr(reply.empty() ? 0 : 1);
-      return false;
+    std::span<const int> shards(&shard, 1);
+    if (shard < 0) {
+      shards_.clear();
+      ShardsOf(*spec, argv, &shards_);
+      shards = shards_;
     }
-    discard.Clear();
-    for (int s : shards) ks.shard(s).last_lsn = std::max(ks.shard(s).last_lsn, lsn);
+    if (!Run(lsn, argv, *spec, payload, shards, error)) return false;
   }
   return true;
+}
+
+// Runs one command of a record unless every shard it touches has a checkpoint covering `lsn`.
+bool Replayer::Run(uint64_t lsn, std::span<const std::string_view> argv, const CommandSpec& spec,
+                   std::string_view payload, std::span<const int> shards, std::string* error) {
+  bool needed = shards.empty();
+  for (int s : shards) needed = needed || shard_lsn_[s] < lsn;
+  if (!needed) return true;
+  CommandContext ctx(argv, &out_, &session_, &ks_, &server_, stats_.get());
+  ctx.set_replay(time_ms_);
+  ctx.set_spec(&spec);
+  // The payload holds still while the command runs: key shards may be cached.
+  ctx.set_request_bytes(payload.data(), payload.data() + payload.size());
+  Execute(ctx);
+  if (ctx.failed()) {
+    // Only commands that changed data are logged, so one that fails now would leave data
+    // other than what was acknowledged: stop rather than go on silently.
+    std::string reply = discard_.ToString();
+    while (!reply.empty() && (reply.back() == '\n' || reply.back() == '\r')) reply.pop_back();
+    *error = "replaying '" + std::string(argv[0]) + "' failed: " +
+             reply.substr(reply.empty() ? 0 : 1);
+    discard_.Clear();
+    return false;
+  }
+  discard_.Clear();
+  for (int s : shards) ks_.shard(s).last_lsn = std::max(ks_.shard(s).last_lsn, lsn);
+  return true;
+}
+
+bool Replayer::ApplyFlush(uint64_t lsn, uint8_t type, std::string_view payload,
+                          std::string* error) {
+  int db = -1;
+  if (type == persist::kFlushDb && !persist::DecodeFlushDb(payload, &db)) {
+    *error = "malformed FLUSHDB record";
+    return false;
+  }
+  for (int s = 0; s < engine::Keyspace::kShards; ++s) {
+    if (shard_lsn_[s] >= lsn) continue;
+    engine::Shard& shard = ks_.shard(s);
+    for (int d = 0; d < shard.databases(); ++d)
+      if (engine::Table* t = shard.find_table(d); t != nullptr && (db < 0 || d == db)) t->Clear();
+    shard.last_lsn = std::max(shard.last_lsn, lsn);
+  }
+  return true;
+}
+
+bool Replayer::CheckDb(int64_t index, std::string* error) const {
+  if (index >= 0 && index < ks_.databases()) return true;
+  *error = "the log has data in database " + std::to_string(index) + ", but there are only " +
+           std::to_string(ks_.databases()) + " databases (--databases)";
+  return false;
+}
+
+const CommandSpec* Replayer::SpecOf(std::span<const std::string_view> argv) {
+  if (last_spec_ != nullptr && argv[0] == last_name_) return last_spec_;
+  const CommandSpec* spec = Commands().Find(argv[0]);
+  if (spec == nullptr || !spec->subcommands.empty()) return commands::SpecOf(argv);
+  // Only commands without subcommands are kept: the name alone names them.
+  last_name_.assign(argv[0]);
+  last_spec_ = spec;
+  return spec;
 }
 
 }  // namespace runnel::commands

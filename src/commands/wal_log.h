@@ -4,12 +4,19 @@
 // Rule for what is logged: every command in a record touches keys of ONE shard (or none), so
 // recovery can skip exactly the commands a shard's checkpoint already covers. Commands whose keys
 // are independent (DEL k1 k2, MSET) are split per shard here; commands whose keys depend on each
-// other across shards (RENAME, COPY) give per-shard effects themselves.
+// other across shards (RENAME, COPY) give per-shard effects themselves. A record as a whole
+// (a transaction, DEL k1 k2) may still span shards; Replayer::Scope tells recovery which.
 #pragma once
 
+#include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "commands/context.h"
+#include "persist/command_codec.h"
+#include "resp/out_buffer.h"
 
 namespace runnel::persist {
 class Wal;
@@ -40,10 +47,49 @@ void LogFlush(CommandContext& ctx, int db);
 // Appends DEL records for keys the active expiry cycle removed (under that shard's lock).
 void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, int64_t now_ms);
 
-// Runs one logged record again (recovery). `shard_lsn` is each shard's checkpoint LSN: commands
-// on shards whose checkpoint already covers `lsn` are skipped.
-bool ReplayRecord(engine::Keyspace& ks, ServerApi& server, ThreadStats& stats, uint64_t lsn,
-                  uint8_t type, std::string_view payload, const std::vector<uint64_t>& shard_lsn,
-                  std::string* error);
+// Which shards a log record touches, for recovery to replay records on different threads.
+struct RecordScope {
+  // A flush, a command without keys, or a record that does not decode: it may touch any shard.
+  bool all = false;
+  std::vector<int> shards;  // ascending and distinct, when !all
+};
+
+// Runs logged records again (recovery), one thread per Replayer: each has its own session,
+// statistics and decoding buffers, so replaying a record allocates nothing of its own.
+class Replayer {
+ public:
+  // `shard_lsn` is each shard's checkpoint LSN: commands on shards whose checkpoint already
+  // covers a record are skipped. It must outlive the Replayer.
+  Replayer(engine::Keyspace& ks, ServerApi& server, const std::vector<uint64_t>& shard_lsn);
+  ~Replayer();
+
+  // The shards the record's commands touch; runs nothing.
+  void Scope(uint8_t type, std::string_view payload, RecordScope* scope);
+  // Runs the record. `shard`: the one shard its commands touch, as Scope found (-1: not known;
+  // each command's keys tell).
+  bool Apply(uint64_t lsn, uint8_t type, std::string_view payload, int shard,
+             std::string* error);
+
+ private:
+  bool ApplyFlush(uint64_t lsn, uint8_t type, std::string_view payload, std::string* error);
+  bool CheckDb(int64_t index, std::string* error) const;
+  // The command's spec (subcommand resolved); the last one is kept, as logs repeat commands.
+  const CommandSpec* SpecOf(std::span<const std::string_view> argv);
+  bool Run(uint64_t lsn, std::span<const std::string_view> argv, const CommandSpec& spec,
+           std::string_view payload, std::span<const int> shards, std::string* error);
+
+  engine::Keyspace& ks_;
+  ServerApi& server_;
+  const std::vector<uint64_t>& shard_lsn_;
+  std::unique_ptr<ThreadStats> stats_;
+  Session session_;
+  resp::OutBuffer discard_;
+  resp::ReplyWriter out_;
+  persist::CommandsView view_;
+  std::vector<int> shards_;
+  std::string last_name_;
+  const CommandSpec* last_spec_ = nullptr;
+  int64_t time_ms_ = 0;
+};
 
 }  // namespace runnel::commands
