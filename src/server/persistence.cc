@@ -19,6 +19,7 @@
 #include "persist/log_format.h"
 #include "persist/wal.h"
 #include "persist/wal_reader.h"
+#include "server/replay_pool.h"
 
 namespace runnel::server {
 
@@ -47,11 +48,36 @@ const char* PolicyName(persist::FsyncPolicy p) {
   }
 }
 
+// Threads for loading: --threads (the CPU count unless set).
+int LoadThreads() { return static_cast<int>(std::max<int64_t>(1, GlobalConfig().threads.load())); }
+
+// Logs how far replaying the log has got, about once a second.
+class ReplayProgress {
+ public:
+  explicit ReplayProgress(const persist::WalReader& reader)
+      : reader_(reader), start_(MonotonicUs()), last_report_(start_) {}
+  void Tick(uint64_t records) {
+    if (records % 4096 != 0) return;  // reading the clock per record would cost more than this
+    int64_t now = MonotonicUs();
+    if (now - last_report_ < 1000000) return;
+    double total = static_cast<double>(std::max<uint64_t>(1, reader_.total_bytes()));
+    double done = static_cast<double>(reader_.bytes_read()) / total;
+    double secs = static_cast<double>(now - start_) / 1e6;
+    LogNotice("Loading the log: {:.1f}% done, {:.0f} records/s, {:.0f}s left", done * 100,
+              static_cast<double>(records) / secs, done > 0 ? secs / done - secs : 0.0);
+    last_report_ = now;
+  }
+
+ private:
+  const persist::WalReader& reader_;
+  int64_t start_;
+  int64_t last_report_;
+};
+
 }  // namespace
 
 Persistence::Persistence(engine::Keyspace* ks, commands::ServerApi* server)
-    : ks_(ks), server_(server),
-      stats_(std::make_unique<commands::ThreadStats>(commands::Commands().size())) {
+    : ks_(ks), server_(server) {
   // Checkpoints hold objects in their own serialized forms; each type brings its loader.
   engine::RegisterObjectLoader(engine::ValueType::kStream, [](std::string_view d) -> engine::Object* {
     return engine::Stream::Deserialize(d).release();
@@ -99,10 +125,12 @@ bool Persistence::LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* 
     return false;
   }
   next_checkpoint_id_ = reader->id() + 1;
-  // Shards are independent: load them on two threads.
+  // Shard files are independent: each thread takes the next one, reads, decompresses and
+  // deserializes it.
   std::atomic<int> next{0};
   std::mutex err_mu;
-  std::string first_error;
+  std::string first_error;  // of the lowest shard that failed, as one thread would report
+  int first_error_shard = engine::Keyspace::kShards;
   auto work = [&] {
     std::string raw, err;
     for (int i = next++; i < engine::Keyspace::kShards; i = next++) {
@@ -114,16 +142,21 @@ bool Persistence::LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* 
                                              : ""));
       if (!s.ok()) {
         std::lock_guard lock(err_mu);
-        if (first_error.empty()) first_error = s.message();
+        if (i < first_error_shard) {
+          first_error = s.message();
+          first_error_shard = i;
+        }
         return;
       }
       (*shard_lsn)[i] = reader->shard_lsn(i);
       ks_->shard(i).last_lsn = reader->shard_lsn(i);
     }
   };
-  std::thread helper(work);
+  std::vector<std::thread> helpers;
+  int threads = std::min(LoadThreads(), static_cast<int>(engine::Keyspace::kShards));
+  for (int i = 1; i < threads; ++i) helpers.emplace_back(work);
   work();
-  helper.join();
+  for (std::thread& t : helpers) t.join();
   if (!first_error.empty()) {
     *error = first_error;
     return false;
@@ -143,35 +176,68 @@ bool Persistence::ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* ne
     *error = st.message();
     return false;
   }
-  uint64_t total = std::max<uint64_t>(1, reader->total_bytes());
-  int64_t start = MonotonicUs(), last_report = start;
+  int64_t start = MonotonicUs();
+  int workers = LoadThreads();
+  LogNotice("Loading the log ({} MB) with {} {}", reader->total_bytes() >> 20, workers,
+            workers == 1 ? "thread" : "replay threads");
   uint64_t records = 0;
-  persist::Record rec;
-  while (reader->Next(&rec)) {
-    if (!commands::ReplayRecord(*ks_, *server_, *stats_, rec.lsn, rec.type, rec.payload,
-                                shard_lsn, error)) {
-      *error = "log record at LSN " + std::to_string(rec.lsn) + " (in " + persist::kWalDirName +
-               "/): " + *error;
-      return false;
-    }
-    ++records;
-    int64_t now = MonotonicUs();
-    if (now - last_report > 1000000) {
-      double done = static_cast<double>(reader->bytes_read()) / static_cast<double>(total);
-      double secs = static_cast<double>(now - start) / 1e6;
-      LogNotice("Loading the log: {:.1f}% done, {:.0f} records/s, {:.0f}s left", done * 100,
-                static_cast<double>(records) / secs, done > 0 ? secs / done - secs : 0.0);
-      last_report = now;
-    }
-  }
-  if (!reader->status().ok()) {
-    *error = reader->status().message();
-    return false;
-  }
+  if (!ReplayRecords(*reader, shard_lsn, workers, &records, error)) return false;
   for (const std::string& w : reader->warnings()) LogWarning("{}", w);
   *next_lsn = std::max(*next_lsn, reader->next_lsn());
   LogNotice("Log replayed: {} records in {:.3f}s", records,
             static_cast<double>(MonotonicUs() - start) / 1e6);
+  return true;
+}
+
+// Reads the log on this thread and applies it here (one worker) or on a ReplayPool: a record
+// of one shard goes to that shard's queue; any other is a barrier, applied here once the shards
+// it touches (or all) are drained.
+bool Persistence::ReplayRecords(persist::WalReader& reader, const std::vector<uint64_t>& shard_lsn,
+                                int workers, uint64_t* records, std::string* error) {
+  commands::Replayer here(*ks_, *server_, shard_lsn);
+  std::vector<std::unique_ptr<commands::Replayer>> replayers;
+  std::unique_ptr<ReplayPool> pool;
+  if (workers > 1) {
+    for (int i = 0; i < workers; ++i)
+      replayers.push_back(std::make_unique<commands::Replayer>(*ks_, *server_, shard_lsn));
+    pool = std::make_unique<ReplayPool>(
+        workers, engine::Keyspace::kShards,
+        [&](int w, int shard, const ReplayPool::Item& item, std::string* err) {
+          return replayers[w]->Apply(item.lsn, item.type, item.payload, shard, err);
+        });
+  }
+  auto where = [](uint64_t lsn) {
+    return "log record at LSN " + std::to_string(lsn) + " (in " + persist::kWalDirName + "/): ";
+  };
+  ReplayProgress progress(reader);
+  commands::RecordScope scope;
+  persist::RecordView rec;
+  bool applied = true;
+  while (applied && reader.Next(&rec)) {
+    progress.Tick(++*records);
+    if (pool != nullptr) {
+      here.Scope(rec.type, rec.payload, &scope);
+      if (!scope.all && scope.shards.size() == 1) {
+        applied = pool->Submit(scope.shards[0], {rec.lsn, rec.type, rec.payload});
+        continue;
+      }
+      applied = scope.all ? pool->Drain() : pool->Drain(scope.shards);
+      if (!applied) break;
+    }
+    if (!(applied = here.Apply(rec.lsn, rec.type, rec.payload, -1, error)))
+      *error = where(rec.lsn) + *error;
+  }
+  // Whatever stopped the loop, the workers finish what they were given: a failure among it
+  // comes first in LSN order.
+  if (pool != nullptr && !pool->Drain()) {
+    *error = where(pool->failed_lsn()) + pool->error();
+    return false;
+  }
+  if (!applied) return false;
+  if (!reader.status().ok()) {
+    *error = reader.status().message();
+    return false;
+  }
   return true;
 }
 

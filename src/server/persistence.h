@@ -18,12 +18,12 @@
 
 namespace runnel::commands {
 class ServerApi;
-struct ThreadStats;
-}  // namespace runnel::commands
+}
 
 namespace runnel::persist {
 class Wal;
-}
+class WalReader;
+}  // namespace runnel::persist
 
 namespace runnel::server {
 
@@ -62,13 +62,15 @@ class Persistence {
   bool LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error);
   // Replays records after each shard's checkpoint; raises *next_lsn past the last one read.
   bool ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* next_lsn, std::string* error);
+  // Applies every record `reader` yields on `workers` threads; counts them in *records.
+  bool ReplayRecords(persist::WalReader& reader, const std::vector<uint64_t>& shard_lsn,
+                     int workers, uint64_t* records, std::string* error);
   void Run();
   bool Due();
 
   engine::Keyspace* ks_;
   commands::ServerApi* server_;
   std::unique_ptr<persist::Wal> wal_;
-  std::unique_ptr<commands::ThreadStats> stats_;  // for commands replayed at start-up
   std::mutex checkpoint_mu_;  // one checkpoint at a time
   std::mutex mu_;
   std::condition_variable cv_;
