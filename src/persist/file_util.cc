@@ -2,6 +2,7 @@
 #include "persist/file_util.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,38 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
   ::close(fd);
   out->resize(used);
   return Status::Ok();
+}
+
+Status MappedFile::Map(const std::string& path) {
+  Unmap();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot open " + path + ": " + ErrnoText(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::IoError("cannot stat " + path + ": " + ErrnoText(err));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size > 0) {
+    // MAP_POPULATE: the file is read whole anyway; map it all at once instead of page by page.
+    void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (addr == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      return Status::IoError("cannot map " + path + ": " + ErrnoText(err));
+    }
+    addr_ = addr;
+    size_ = size;
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+void MappedFile::Unmap() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
+  addr_ = nullptr;
+  size_ = 0;
 }
 
 Status WriteFileDurably(const std::string& dir, const std::string& name, const std::string& data) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "persist/status.h"
 
@@ -27,5 +28,25 @@ Status ReadWholeFile(const std::string& path, std::string* out);
 Status WriteFileDurably(const std::string& dir, const std::string& name, const std::string& data);
 // Size of a file, or -1 if it cannot be stat'ed.
 int64_t FileSize(const std::string& path);
+
+// A file mapped read-only: its bytes come straight from the page cache, with no copy and no
+// buffer to clear first. The bytes are those the file had when mapped; it must not be cut
+// shorter while they are read.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile() { Unmap(); }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Maps `path` (unmapping what was mapped before).
+  Status Map(const std::string& path);
+  void Unmap();
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace runnel::persist

@@ -70,7 +70,8 @@ bool WalReader::LoadSegment() {
     done_ = true;
     return false;
   }
-  Status s = ReadWholeFile(path(), &data_);
+  Status s = file_.Map(path());
+  data_ = file_.data();
   if (!s.ok()) {
     status_ = s;
     done_ = true;
@@ -215,7 +216,7 @@ void WalReader::Damage(const std::string& what) {
     later.insert(later.begin(), path());  // nothing of it is kept: set the whole file aside
   } else if (pos_ < data_.size()) {
     std::string name = path().substr(path().rfind('/') + 1);
-    s = WriteFileDurably(wal_dir_, name + ".dropped", data_);
+    s = WriteFileDurably(wal_dir_, name + ".dropped", std::string(data_));
     if (s.ok() && ::truncate(path().c_str(), static_cast<off_t>(pos_)) != 0)
       s = Status::IoError("cannot truncate " + where + ": " + ErrnoText(errno));
   }

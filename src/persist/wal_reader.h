@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "persist/file_util.h"
 #include "persist/log_format.h"
 #include "persist/segment.h"
 #include "persist/status.h"
@@ -96,7 +97,8 @@ class WalReader {
   size_t index_ = 0;
   bool loaded_ = false;
   bool done_ = false;
-  std::string data_;  // the current segment
+  MappedFile file_;
+  std::string_view data_;  // the current segment, mapped
   size_t pos_ = 0;
   Lsn expected_ = 1;  // LSN the next record must have
   Lsn limit_ = 0;     // last LSN this segment may hold; the next one takes over

@@ -28,6 +28,11 @@ struct ReplayPool::Batch {
     size_t offset;
     size_t size;
   };
+  // Sized for a full batch up front: batches are reused, and growing them would cost more.
+  Batch() {
+    bytes.reserve(kBatchBytes + 512);
+    entries.reserve(kBatchItems);
+  }
   std::string bytes;  // the payloads, one after another
   std::vector<Entry> entries;
   bool full() const { return entries.size() >= kBatchItems || bytes.size() >= kBatchBytes; }
