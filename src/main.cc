@@ -24,7 +24,7 @@ void PrintUsage() {
       "  --port <port>             TCP port (default 6379)\n"
       "  --bind <addr> [addr ...]  addresses to listen on (default 127.0.0.1 -::1)\n"
       "  --dir <path>              working and data directory (default .)\n"
-      "  --threads <n>             event-loop threads (default: number of CPUs)\n"
+      "  --threads <n>             event-loop and loading threads (default: number of CPUs)\n"
       "  --requirepass <password>  require AUTH\n"
       "  --loglevel <level>        debug, verbose, notice, warning\n"
       "  --logfile <path>          log file (default: standard output)\n"
