@@ -70,8 +70,11 @@ bool WalReader::LoadSegment() {
     done_ = true;
     return false;
   }
-  Status s = file_.Map(path());
-  data_ = file_.data();
+  // A fresh mapping per segment: the last one may still be held by whoever took payloads.
+  auto file = std::make_shared<MappedFile>();
+  Status s = file->Map(path());
+  data_ = file->data();
+  segment_ = std::move(file);
   if (!s.ok()) {
     status_ = s;
     done_ = true;

@@ -68,6 +68,9 @@ class WalReader {
   bool Next(Record* record);
   // The same without copying the payload.
   bool Next(RecordView* record);
+  // The mapping the last record's payload lies in: whoever holds it may keep using the
+  // payload after the next call (recovery hands payloads to other threads this way).
+  const std::shared_ptr<const MappedFile>& segment() const { return segment_; }
   // Once Next returned false: OK (end of log, maybe after a cut that warnings() reports), or the
   // damage or I/O error that stopped reading, naming the file and offset.
   const Status& status() const { return status_; }
@@ -97,7 +100,7 @@ class WalReader {
   size_t index_ = 0;
   bool loaded_ = false;
   bool done_ = false;
-  MappedFile file_;
+  std::shared_ptr<const MappedFile> segment_;
   std::string_view data_;  // the current segment, mapped
   size_t pos_ = 0;
   Lsn expected_ = 1;  // LSN the next record must have

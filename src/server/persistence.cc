@@ -212,10 +212,15 @@ bool Persistence::ReplayRecords(persist::WalReader& reader, const std::vector<ui
   ReplayProgress progress(reader);
   commands::RecordScope scope;
   persist::RecordView rec;
+  const persist::MappedFile* segment = nullptr;
   bool applied = true;
   while (applied && reader.Next(&rec)) {
     progress.Tick(++*records);
     if (pool != nullptr) {
+      if (reader.segment().get() != segment) {  // payloads go to the workers without copies
+        segment = reader.segment().get();
+        pool->KeepAlive(reader.segment());
+      }
       here.Scope(rec.type, rec.payload, &scope);
       if (!scope.all && scope.shards.size() == 1) {
         applied = pool->Submit(scope.shards[0], {rec.lsn, rec.type, rec.payload});

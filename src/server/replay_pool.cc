@@ -25,6 +25,7 @@ struct ReplayPool::Batch {
   struct Entry {
     uint64_t lsn;
     uint8_t type;
+    const char* data;  // the payload where it lies, or null: copied into `bytes` at `offset`
     size_t offset;
     size_t size;
   };
@@ -33,9 +34,23 @@ struct ReplayPool::Batch {
     bytes.reserve(kBatchBytes + 512);
     entries.reserve(kBatchItems);
   }
-  std::string bytes;  // the payloads, one after another
+  std::string bytes;  // copied payloads, one after another
   std::vector<Entry> entries;
-  bool full() const { return entries.size() >= kBatchItems || bytes.size() >= kBatchBytes; }
+  size_t payload_bytes = 0;                       // of all entries, copied or not
+  std::vector<std::shared_ptr<const void>> keep;  // what the uncopied payloads lie in
+  uint64_t keep_generation = 0;                   // of keep.back()
+  bool full() const { return entries.size() >= kBatchItems || payload_bytes >= kBatchBytes; }
+  std::string_view payload(const Entry& e) const {
+    return e.data != nullptr ? std::string_view(e.data, e.size)
+                             : std::string_view(bytes).substr(e.offset, e.size);
+  }
+  void Clear() {
+    bytes.clear();
+    entries.clear();
+    payload_bytes = 0;
+    keep.clear();
+    keep_generation = 0;
+  }
 };
 
 struct ReplayPool::ShardQueue {
@@ -65,10 +80,25 @@ bool ReplayPool::Submit(int shard, const Item& item) {
   ShardQueue& q = *shards_[shard];
   if (q.filling == nullptr) q.filling = std::make_unique<Batch>();
   Batch& b = *q.filling;
-  b.entries.push_back({item.lsn, item.type, b.bytes.size(), item.payload.size()});
-  b.bytes.append(item.payload);
+  if (keep_ == nullptr) {
+    b.entries.push_back({item.lsn, item.type, nullptr, b.bytes.size(), item.payload.size()});
+    b.bytes.append(item.payload);
+  } else {
+    // Held once per batch and buffer, not per record: reference counts are shared cache lines.
+    if (b.keep_generation != keep_generation_) {
+      b.keep.push_back(keep_);
+      b.keep_generation = keep_generation_;
+    }
+    b.entries.push_back({item.lsn, item.type, item.payload.data(), 0, item.payload.size()});
+  }
+  b.payload_bytes += item.payload.size();
   if (b.full()) Publish(shard);
   return true;
+}
+
+void ReplayPool::KeepAlive(std::shared_ptr<const void> keep) {
+  keep_ = std::move(keep);
+  ++keep_generation_;
 }
 
 // Hands the reader's batch of `shard` over (waiting for room) and takes a spare one to fill.
@@ -76,7 +106,7 @@ void ReplayPool::Publish(int shard) {
   ShardQueue& q = *shards_[shard];
   std::unique_lock lock(mu_);
   idle_cv_.wait(lock, [&] { return queued_bytes_ < kMaxQueuedBytes; });
-  queued_bytes_ += q.filling->bytes.size();
+  queued_bytes_ += q.filling->payload_bytes;
   q.queued.push_back(std::move(q.filling));
   bool wake = !q.claimed && !q.on_ready;
   if (wake) {
@@ -131,9 +161,8 @@ void ReplayPool::Run(int worker) {
       size_t bytes = 0;
       for (const auto& b : todo) {
         ApplyBatch(worker, shard, *b);
-        bytes += b->bytes.size();
-        b->bytes.clear();
-        b->entries.clear();
+        bytes += b->payload_bytes;
+        b->Clear();
       }
       lock.lock();
       queued_bytes_ -= bytes;
@@ -152,7 +181,7 @@ void ReplayPool::ApplyBatch(int worker, int shard, const Batch& batch) {
     // Items after a failure are moot; those before it still run, so that the failure reported
     // is the first in LSN order, as if one thread had replayed the log.
     if (e.lsn > failed_lsn_.load(std::memory_order_relaxed)) continue;
-    Item item{e.lsn, e.type, std::string_view(batch.bytes).substr(e.offset, e.size)};
+    Item item{e.lsn, e.type, batch.payload(e)};
     error.clear();
     if (!apply_(worker, shard, item, &error)) Fail(e.lsn, error);
   }

@@ -42,10 +42,13 @@ class ReplayPool {
   ReplayPool(const ReplayPool&) = delete;
   ReplayPool& operator=(const ReplayPool&) = delete;
 
-  // Queues `item` (its payload is copied), which touches `shard` only. Items of one shard are
-  // applied in the order queued. Blocks while the workers are too far behind. False once an
-  // item failed.
+  // Queues `item`, which touches `shard` only. Items of one shard are applied in the order
+  // queued. Blocks while the workers are too far behind. False once an item failed. The payload
+  // is copied, unless it lies in memory given to KeepAlive.
   bool Submit(int shard, const Item& item);
+  // Payloads submitted from now on lie in memory that `keep` owns (a mapped log segment): they
+  // are not copied, and batches hold `keep` until applied. Null: copy them again.
+  void KeepAlive(std::shared_ptr<const void> keep);
   // Hands over what is queued for `shards` and waits until it is all applied and no worker is
   // on any of them: the caller may then apply a record touching them itself. False if an item
   // failed.
@@ -69,6 +72,8 @@ class ReplayPool {
   void Fail(uint64_t lsn, const std::string& error);
 
   ApplyFn apply_;
+  std::shared_ptr<const void> keep_;  // the reader's: what payloads lie in (null: copy them)
+  uint64_t keep_generation_ = 0;      // raised by KeepAlive
   std::vector<std::unique_ptr<ShardQueue>> shards_;
   std::vector<std::thread> threads_;
   std::mutex mu_;                   // guards everything below but the reader's batches
