@@ -95,12 +95,17 @@ class ShardLocks {
  public:
   ShardLocks(CommandContext& ctx, const CommandSpec& spec, std::span<const std::string_view> args)
       : ks_(ctx.keyspace()) {
+    // The common case, one key at a fixed position (GET, SET, INCR, XADD...): no sort, no vector.
+    const KeySpec& k = spec.keys;
+    if (spec.key_finder == nullptr && k.first > 0 && k.last == k.first &&
+        static_cast<size_t>(k.first) < args.size()) {
+      LockOne(ctx, args[k.first]);
+      return;
+    }
     thread_local std::vector<int> positions;
     spec.KeyPositions(args, &positions);
-    if (positions.size() == 1) {  // the common case: no sort, no vector
-      single_ = engine::Keyspace::ShardOf(args[positions[0]]);
-      ctx.SeedShard(args[positions[0]], single_);
-      ks_.shard(single_).mutex().lock();
+    if (positions.size() == 1) {
+      LockOne(ctx, args[positions[0]]);
       return;
     }
     for (int p : positions) shards_.push_back(engine::Keyspace::ShardOf(args[p]));
@@ -120,6 +125,12 @@ class ShardLocks {
   }
 
  private:
+  void LockOne(CommandContext& ctx, std::string_view key) {
+    single_ = engine::Keyspace::ShardOf(key);
+    ctx.SeedShard(key, single_);
+    ks_.shard(single_).mutex().lock();
+  }
+
   engine::Keyspace& ks_;
   int single_ = -1;
   std::vector<int> shards_;

@@ -223,7 +223,7 @@ CommandSpec& CommandTable::Add(CommandSpec spec) {
   p->args = ParseSyntax(p->syntax);
   p->id = next_id_++;
   by_id_.push_back(p.get());
-  index_.emplace(std::string_view(p->name), p.get());
+  Index(p.get());
   commands_.push_back(std::move(p));
   return *commands_.back();
 }
@@ -240,13 +240,54 @@ CommandSpec& CommandTable::AddSub(CommandSpec& parent, CommandSpec spec) {
   return *parent.subcommands.back();
 }
 
-const CommandSpec* CommandTable::Find(std::string_view name) const {
-  char lower[64];
-  if (name.size() > sizeof lower) return nullptr;
+namespace {
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// FNV-1a over the name with ASCII letters folded to lowercase.
+uint64_t NameHash(std::string_view name) {
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : name) {
+    h ^= static_cast<unsigned char>(Lower(c));
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// `lower` is a row's (lowercase) name.
+bool SameName(std::string_view lower, std::string_view name) {
+  if (lower.size() != name.size()) return false;
   for (size_t i = 0; i < name.size(); ++i)
-    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-  auto it = index_.find(std::string_view(lower, name.size()));
-  return it == index_.end() ? nullptr : it->second;
+    if (Lower(name[i]) != lower[i]) return false;
+  return true;
+}
+
+void Place(std::vector<const CommandSpec*>& slots, const CommandSpec* spec) {
+  size_t mask = slots.size() - 1;
+  size_t i = NameHash(spec->name) & mask;
+  while (slots[i] != nullptr) i = (i + 1) & mask;
+  slots[i] = spec;
+}
+
+}  // namespace
+
+void CommandTable::Index(const CommandSpec* spec) {
+  if (++indexed_ * 2 > slots_.size()) {  // keep at most half the slots used
+    std::vector<const CommandSpec*> grown(std::max<size_t>(64, slots_.size() * 2), nullptr);
+    for (const CommandSpec* s : slots_)
+      if (s != nullptr) Place(grown, s);
+    slots_.swap(grown);
+  }
+  Place(slots_, spec);
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  if (slots_.empty()) return nullptr;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = NameHash(name) & mask;; i = (i + 1) & mask) {
+    const CommandSpec* s = slots_[i];
+    if (s == nullptr || SameName(s->name, name)) return s;
+  }
 }
 
 const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_view name) const {

@@ -8,7 +8,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace runnel::commands {
@@ -135,8 +134,11 @@ class CommandTable {
  private:
   std::vector<std::unique_ptr<CommandSpec>> commands_;
   std::vector<const CommandSpec*> by_id_;
-  // Lowercase name -> row; the views point into the rows' own names.
-  std::unordered_map<std::string_view, const CommandSpec*> index_;
+  // Top-level rows by name: open addressing over a power-of-two array, hashed ignoring case, so
+  // a lookup makes no lowercase copy (it runs for every command).
+  std::vector<const CommandSpec*> slots_;
+  size_t indexed_ = 0;
+  void Index(const CommandSpec* spec);
   int next_id_ = 0;
 };
 

@@ -78,6 +78,22 @@ char Unescape(char c) {
   }
 }
 
+// Reads "<digits>\r\n" at *p: "0" or up to 18 digits without a leading zero (so no overflow);
+// moves *p past the line.
+inline bool ReadPlainCount(const char** p, const char* end, int64_t* out) {
+  const char* s = *p;
+  if (s >= end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end && s[1] != '\r')) {
+    return false;
+  }
+  int64_t v = 0;
+  const char* limit = end - s > 18 ? s + 18 : end;
+  for (; s < limit && *s >= '0' && *s <= '9'; ++s) v = v * 10 + (*s - '0');
+  if (end - s < 2 || s[0] != '\r' || s[1] != '\n') return false;
+  *out = v;
+  *p = s + 2;
+  return true;
+}
+
 }  // namespace
 
 ParseStatus Parser::Parse(char* data, size_t len, size_t* consumed) {
@@ -91,6 +107,9 @@ ParseStatus Parser::Parse(char* data, size_t len, size_t* consumed) {
   // Callers hand back the same bytes plus more; fewer would leave pos_ past the end.
   assert(len >= pos_);
   if (len == 0) return ParseStatus::kIncomplete;
+  if (!in_multibulk_ && data[0] == '*' && ParseWholeMultibulk(data, len, consumed)) {
+    return ParseStatus::kOk;
+  }
   if (in_multibulk_ || data[0] == '*') return ParseMultibulk(data, len, consumed);
   return ParseInline(data, len, consumed);
 }
@@ -120,6 +139,32 @@ ParseStatus Parser::Fail(std::string_view msg) {
   ResetProgress();
   args_.clear();
   return ParseStatus::kError;
+}
+
+// The common case in one pass: a whole, well-formed multibulk command with plain decimal counts
+// is already in the buffer. Anything else (a partial command, odd digits, a limit passed, a
+// malformed header) returns false with nothing changed, and the general path below decides what
+// it is, so both paths accept and refuse exactly the same requests.
+bool Parser::ParseWholeMultibulk(char* data, size_t len, size_t* consumed) {
+  const char* end = data + len;
+  const char* p = data + 1;
+  int64_t n;
+  if (!ReadPlainCount(&p, end, &n) || n <= 0 || n > limits_.max_multibulk_len) return false;
+  if (limits_.unauthenticated && n > kUnauthMaxMultibulk) return false;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t bulk;
+    bool ok = p < end && *p++ == '$' && ReadPlainCount(&p, end, &bulk) &&
+              bulk <= limits_.max_bulk_len && !(limits_.unauthenticated && bulk > kUnauthMaxBulk) &&
+              static_cast<uint64_t>(end - p) >= static_cast<uint64_t>(bulk) + 2;
+    if (!ok) {
+      args_.clear();
+      return false;
+    }
+    args_.emplace_back(p, static_cast<size_t>(bulk));
+    p += bulk + 2;  // the two bytes after the payload are not checked, as in Redis
+  }
+  *consumed = static_cast<size_t>(p - data);
+  return true;
 }
 
 // Finds the `term` byte ending the line that starts at pos_, resuming where the last search

@@ -44,6 +44,7 @@ class Parser {
   void Reset();
 
  private:
+  bool ParseWholeMultibulk(char* data, size_t len, size_t* consumed);
   ParseStatus ParseMultibulk(char* data, size_t len, size_t* consumed);
   ParseStatus ParseInline(char* data, size_t len, size_t* consumed);
   ParseStatus ReadBulkHeader(const char* data, size_t len);

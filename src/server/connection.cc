@@ -206,7 +206,9 @@ void Connection::RunCommand(std::span<const std::string_view> args, const char* 
   ctx.set_request_bytes(lo, hi);
   ctx.set_now_ms(read_time_ms_);
   commands::Execute(ctx);
-  session_.commands.fetch_add(1, std::memory_order_relaxed);
+  // Only this thread writes the counter (CLIENT LIST reads it): no locked instruction needed.
+  session_.commands.store(session_.commands.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
   HoldFor(ctx.required_lsn());
   if (ctx.blocked_client()) Park(ctx.blocked_client());
   if (mode_before != commands::ReplyMode::kOn) {
