@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstring>
@@ -25,6 +26,10 @@ namespace {
 constexpr auto kEverySecInterval = std::chrono::seconds(1);
 // How long an idle writer sleeps when no timer is due; appends wake it earlier.
 constexpr auto kIdleWait = std::chrono::seconds(10);
+// With everysec/no, command threads write the log themselves (WriteNow); records no command
+// waits for (expired keys) reach the kernel within about this, or once this many bytes pile up.
+constexpr auto kLazyWrite = std::chrono::milliseconds(50);
+constexpr size_t kLazyWriteBytes = 1 << 20;
 
 void FrameRecord(Lsn lsn, uint8_t type, std::string_view payload, std::string* out) {
   char header[kRecordHeaderSize];
@@ -134,9 +139,11 @@ Lsn Wal::Append(uint8_t type, std::string_view payload) {
     lsn = next_lsn_++;
     FrameRecord(lsn, type, payload, &pending_);
     last_lsn_.store(lsn, std::memory_order_release);
-    // Only the first append after the writer went to sleep pays for a wake-up.
-    wake = writer_waiting_;
-    writer_waiting_ = false;
+    // Only the first append after the writer went to sleep pays for a wake-up, and with
+    // everysec/no only a big backlog does: command threads write with WriteNow.
+    wake = writer_waiting_ && (policy_.load(std::memory_order_relaxed) == FsyncPolicy::kAlways ||
+                               pending_.size() >= kLazyWriteBytes);
+    if (wake) writer_waiting_ = false;
   }
   if (wake) cv_.notify_one();
   return lsn;
@@ -221,6 +228,7 @@ void Wal::Close() {
   }
   cv_.notify_one();
   if (writer_.joinable()) writer_.join();
+  std::lock_guard io(io_mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -235,23 +243,19 @@ void Wal::Run() {
     const auto deadline = NextDeadline();
     writer_waiting_ = true;
     cv_.wait_until(lock, deadline, [&] {
-      return stop_ || wake_ || (!pending_.empty() && healthy()) || Clock::now() >= deadline;
+      return stop_ || wake_ || (!pending_.empty() && healthy() && !lazy()) ||
+             Clock::now() >= deadline;
     });
     writer_waiting_ = false;
     wake_ = false;
     const bool stopping = stop_;
     sync_wanted_ = sync_requested_;
-    if (!pending_.empty()) {
-      if (unsynced_.empty()) {
-        unsynced_.swap(pending_);  // the common case: no copy, and the buffers alternate
-      } else {
-        unsynced_.append(pending_);
-        pending_.clear();
-      }
-      taken_lsn_ = next_lsn_ - 1;
-    }
     lock.unlock();
-    Drain(stopping);
+    {
+      std::lock_guard io(io_mu_);
+      TakePending();
+      Drain(stopping);
+    }
     lock.lock();
     if (stopping) break;
   }
@@ -262,16 +266,61 @@ void Wal::Run() {
 }
 
 Wal::Clock::time_point Wal::NextDeadline() const {
-  if (!healthy()) return next_retry_;
+  if (!healthy()) return next_retry_.load(std::memory_order_relaxed);
+  // Appends don't wake the writer under everysec/no: it looks for stray records this often.
+  const auto idle = Clock::now() + (lazy() ? kLazyWrite : kIdleWait);
   if (written_lsn() > synced_lsn() && policy_.load() == FsyncPolicy::kEverySec)
-    return last_sync_ + kEverySecInterval;
-  return Clock::now() + kIdleWait;
+    return std::min(idle, last_sync_ + kEverySecInterval);
+  return idle;
+}
+
+void Wal::TakePending() {
+  std::lock_guard lock(mu_);
+  if (pending_.empty()) return;
+  if (unsynced_.empty()) {
+    unsynced_.swap(pending_);  // the common case: no copy, and the buffers alternate
+  } else {
+    unsynced_.append(pending_);
+    pending_.clear();
+  }
+  taken_lsn_ = next_lsn_ - 1;
+}
+
+void Wal::WriteNow() {
+  if (!lazy()) return;
+  std::unique_lock io(io_mu_, std::try_to_lock);
+  if (!io.owns_lock()) {
+    // The writer thread has the file (an fsync, a sweep): it writes these right after.
+    {
+      std::lock_guard lock(mu_);
+      wake_ = true;
+    }
+    cv_.notify_one();
+    return;
+  }
+  if (fd_ < 0 || !healthy()) return;
+  const bool was_synced = written_lsn() == synced_lsn();
+  TakePending();
+  if (written_bytes_ == unsynced_.size()) return;
+  const bool ok = WriteOut();
+  if (ok) Publish();
+  // The writer sleeps until something is due: the first write after an fsync starts the
+  // everysec clock, a full segment must be rolled, a failure retried.
+  const bool wake = !ok || was_synced || segment_bytes_ >= opts_.segment_size;
+  io.unlock();
+  if (wake) {
+    {
+      std::lock_guard lock(mu_);
+      wake_ = true;
+    }
+    cv_.notify_one();
+  }
 }
 
 void Wal::Drain(bool stopping) {
   const auto now = Clock::now();
   if (!healthy()) {
-    if (!stopping && now < next_retry_) return;
+    if (!stopping && now < next_retry_.load(std::memory_order_relaxed)) return;
     if (!Rewrite()) return;
   } else if (written_bytes_ < unsynced_.size() && !WriteOut()) {
     return;
@@ -398,7 +447,7 @@ void Wal::Fail(const char* what, int err) {
     std::lock_guard lock(error_mu_);
     last_error_ = std::move(msg);
   }
-  next_retry_ = Clock::now() + opts_.retry_interval;
+  next_retry_.store(Clock::now() + opts_.retry_interval, std::memory_order_relaxed);
   healthy_.store(false, std::memory_order_release);
 }
 

@@ -42,8 +42,9 @@ struct WalOptions {
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   // How long the writer waits before trying again after a failed write or fsync.
   std::chrono::milliseconds retry_interval{1000};
-  // Test hook, consulted before each write, fsync and segment creation of the writer thread: a
-  // non-zero result is taken as that call's errno and the call is not made. It may also sleep.
+  // Test hook, consulted before each write, fsync and segment creation (by the writer thread or
+  // WriteNow): a non-zero result is taken as that call's errno and the call is not made. It may
+  // also sleep.
   std::function<int(WalIo)> inject_fault;
 };
 
@@ -62,6 +63,12 @@ class Wal {
   // waits for I/O. Returns 0 (nothing logged) after Close() or for a payload larger than
   // kMaxRecordPayload.
   Lsn Append(uint8_t type, std::string_view payload);
+
+  // With everysec/no: writes the buffered records to the kernel on the calling thread, unless the
+  // writer thread is busy with the file (then it does so itself when done). Command threads call
+  // it once per event-loop pass, so replies waiting for their records don't need a round trip
+  // through the writer thread. Does nothing with always (fsync stays with the writer).
+  void WriteNow();
 
   Lsn last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }  // last assigned
   Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
@@ -101,6 +108,9 @@ class Wal {
   using Clock = std::chrono::steady_clock;
   Wal(std::string wal_dir, Lsn next_lsn, const WalOptions& opts);
 
+  bool lazy() const { return policy_.load(std::memory_order_relaxed) != FsyncPolicy::kAlways; }
+  void TakePending();  // moves pending_ to unsynced_ (io_mu_ held)
+
   // Writer thread.
   void Run();
   void Drain(bool stopping);
@@ -128,7 +138,10 @@ class Wal {
   bool stop_ = false;
   bool closed_ = false;
 
-  // Writer thread only. The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
+  // Held by whoever touches the file and the fields below: the writer thread or WriteNow.
+  // Taken before mu_, never after.
+  std::mutex io_mu_;
+  // The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
   // written_bytes_ of them already in the current segment.
   int fd_ = -1;
   Lsn sync_wanted_ = 0;  // sync_requested_ as of the last drain
@@ -138,7 +151,7 @@ class Wal {
   Lsn segment_first_;
   uint64_t segment_bytes_ = 0;
   Clock::time_point last_sync_;
-  Clock::time_point next_retry_;
+  std::atomic<Clock::time_point> next_retry_{};  // Fail() may run on a command thread
 
   std::atomic<Lsn> last_lsn_;
   std::atomic<Lsn> written_lsn_;

@@ -94,7 +94,7 @@ void Connection::Close() {
     delete this;
     return;
   }
-  if (hold_lsn_ != 0) loop_->StopWaitingDurable(this);
+  loop_->StopWaitingDurable(this);
   commands::DiscardTransaction(loop_->server()->keyspace(), session_);
   commands::UnsubscribeAll(*loop_->server(), session_, nullptr);
   if (blocked_) {

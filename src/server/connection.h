@@ -37,6 +37,11 @@ class Connection {
                         uint64_t lsn);
   // The log became durable up to `lsn`: send held replies that were waiting for it.
   void OnDurable(uint64_t lsn);
+  // The log position this connection's pending output waits for (0: none), and whether it is
+  // on its loop's waiting list.
+  uint64_t hold_lsn() const { return hold_lsn_; }
+  bool waiting_durable() const { return waiting_durable_; }
+  void set_waiting_durable(bool v) { waiting_durable_ = v; }
   // A Pub/Sub message for this subscriber.
   void DeliverMessage(const Message& m);
   // CLIENT UNBLOCK: ends the wait with a timeout reply, or an UNBLOCKED error.
@@ -71,6 +76,7 @@ class Connection {
   std::shared_ptr<commands::BlockedClient> blocked_;
   // appendfsync always: output is held until the log is durable up to here (0 = not held).
   uint64_t hold_lsn_ = 0;
+  bool waiting_durable_ = false;
   uv_timer_t block_timer_;
 
   std::unique_ptr<char[]> rbuf_;

@@ -23,29 +23,65 @@ EventLoop::EventLoop(Server* server, int index)
   durable_async_.data = this;
   uv_timer_init(&loop_, &timer_);
   timer_.data = this;
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
 }
 
 void EventLoop::WaitDurable(Connection* c) {
-  waiting_durable_.insert(c);
-  has_waiting_.store(true);
+  if (c->waiting_durable()) return;
+  c->set_waiting_durable(true);
+  waiting_durable_.push_back(c);
+  if (waiting_durable_.size() == 1) {
+    has_waiting_.store(true);
+    uv_check_start(&check_, &EventLoop::OnCheck);
+  }
 }
 
 void EventLoop::StopWaitingDurable(Connection* c) {
-  waiting_durable_.erase(c);
-  if (waiting_durable_.empty()) has_waiting_.store(false);
+  if (!c->waiting_durable()) return;
+  c->set_waiting_durable(false);
+  std::erase(waiting_durable_, c);
+  if (waiting_durable_.empty()) {
+    has_waiting_.store(false);
+    uv_check_stop(&check_);
+  }
 }
 
 void EventLoop::NotifyDurable() {
-  if (has_waiting_.load()) uv_async_send(&durable_async_);
+  if (has_waiting_.load() && std::this_thread::get_id() != thread_id_) {
+    uv_async_send(&durable_async_);
+  }
 }
 
 void EventLoop::OnDurableAsync(uv_async_t* handle) {
+  static_cast<EventLoop*>(handle->data)->ReleaseDurable();
+}
+
+void EventLoop::OnCheck(uv_check_t* handle) {
   auto* self = static_cast<EventLoop*>(handle->data);
   persist::Wal* wal = commands::GetWal();
   if (wal == nullptr) return;
+  wal->WriteNow();
+  self->ReleaseDurable();
+}
+
+// Flushes every waiting connection whose output is now durable; the others stay waiting.
+void EventLoop::ReleaseDurable() {
+  persist::Wal* wal = commands::GetWal();
+  if (wal == nullptr || waiting_durable_.empty()) return;
   uint64_t durable = wal->durable_lsn();
-  std::vector<Connection*> ready(self->waiting_durable_.begin(), self->waiting_durable_.end());
-  for (Connection* c : ready) c->OnDurable(durable);
+  std::vector<Connection*> waiting;
+  waiting.swap(waiting_durable_);
+  for (Connection* c : waiting) c->set_waiting_durable(false);
+  has_waiting_.store(false);
+  uv_check_stop(&check_);
+  for (Connection* c : waiting) {
+    if (c->hold_lsn() <= durable) {
+      c->OnDurable(durable);
+    } else {
+      WaitDurable(c);
+    }
+  }
 }
 
 EventLoop::~EventLoop() {
@@ -61,6 +97,7 @@ void EventLoop::Join() {
 }
 
 void EventLoop::Run() {
+  thread_id_ = std::this_thread::get_id();
   int64_t period = 1000 / GlobalConfig().hz.load();
   uv_timer_start(&timer_, &EventLoop::OnTimer, period, period);
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -95,6 +132,7 @@ void EventLoop::Stop() {
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&durable_async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   });
 }
 

@@ -12,7 +12,6 @@
 #include <thread>
 #include <atomic>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "commands/context.h"
@@ -45,15 +44,20 @@ class EventLoop {
   size_t connections() const { return connections_.size(); }
   void CloseClient(uint64_t id);
   Connection* Find(uint64_t id);
-  // Connections whose output waits for the log to become durable (appendfsync always).
+  // Connections whose output waits for the log to become durable. Once per loop pass, after the
+  // input callbacks, the loop writes the log to the kernel itself (everysec/no) and releases
+  // what is durable; with always it waits for the writer thread's NotifyDurable.
   void WaitDurable(Connection* c);
   void StopWaitingDurable(Connection* c);
-  // From the log's writer thread: wakes this loop if a connection waits.
+  // From whichever thread advanced the log's durable position: wakes this loop if a connection
+  // waits (not needed on the loop's own thread, which looks after its pass).
   void NotifyDurable();
 
  private:
   static void OnAsync(uv_async_t* handle);
   static void OnDurableAsync(uv_async_t* handle);
+  static void OnCheck(uv_check_t* handle);
+  void ReleaseDurable();
   static void OnTimer(uv_timer_t* handle);
   void Run();
   void Tick();
@@ -63,8 +67,10 @@ class EventLoop {
   uv_loop_t loop_;
   uv_async_t async_;
   uv_async_t durable_async_;
-  std::unordered_set<Connection*> waiting_durable_;
+  uv_check_t check_;
+  std::vector<Connection*> waiting_durable_;  // each connection at most once
   std::atomic<bool> has_waiting_{false};
+  std::thread::id thread_id_;
   uv_timer_t timer_;
   std::thread thread_;
   std::mutex mu_;

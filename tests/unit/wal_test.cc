@@ -412,6 +412,42 @@ TEST_CASE("wal: everysec fsyncs in the background within about a second") {
   CHECK(WaitFor([&] { return wal->synced_lsn() == 2; }, 3s));
 }
 
+TEST_CASE("wal: WriteNow writes on the calling thread under everysec/no, not under always") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kEverySec;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  // The writer thread is not woken for these: only WriteNow (or its 50 ms sweep) writes them.
+  for (Lsn l = 1; l <= 20; ++l) wal->Append(kCommands, Payload(l));
+  wal->WriteNow();
+  // WriteNow skips only while the writer thread holds the file; it then writes them itself.
+  CHECK(WaitFor([&] { return wal->durable_lsn() == 20; }, 5s));
+  CHECK(wal->written_lsn() == 20);
+  // Everysec still fsyncs in the background what WriteNow wrote.
+  CHECK(WaitFor([&] { return wal->synced_lsn() == 20; }, 3s));
+
+  wal->SetFsyncPolicy(FsyncPolicy::kAlways);
+  Lsn lsn = wal->Append(kCommands, "c");
+  wal->WriteNow();  // no effect: under always only an fsync makes a record durable
+  CHECK(wal->WaitDurable(lsn, 10s));
+  CHECK(wal->synced_lsn() >= lsn);
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  REQUIRE(got.status.ok());
+  REQUIRE(got.records.size() == 21);
+  got.records.pop_back();
+  CheckRange(got.records, 1, 20);
+}
+
+TEST_CASE("wal: records nobody waits for reach the kernel without WriteNow under everysec") {
+  TempDir dir;
+  WalOptions opts;
+  opts.fsync = FsyncPolicy::kEverySec;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  wal->Append(kCommands, "expired-key deletion");
+  CHECK(WaitFor([&] { return wal->written_lsn() == 1; }, 3s));
+}
+
 TEST_CASE("wal: SetFsyncPolicy switches to always at run time") {
   TempDir dir;
   WalOptions opts;
