@@ -123,11 +123,14 @@ bool CanConnect(int port) {
 }
 
 // Start-up loads the data on a thread while clients get -LOADING; most tests want it loaded.
-void WaitUntilLoaded(int port) {
+// With --requirepass the probe authenticates first: NOAUTH comes before LOADING, so it would
+// say nothing about loading.
+void WaitUntilLoaded(int port, const std::string& password) {
   for (int i = 0; i < 6000; ++i) {
     RawClient raw(port);
+    if (!password.empty()) raw.Command({"AUTH", password});
     std::string reply = raw.Command({"PING"});
-    if (reply == "+PONG\r\n" || reply.starts_with("-NOAUTH")) {
+    if (reply == "+PONG\r\n") {
       // Leave only once the server has let this connection go, so tests that count clients
       // (maxclients) do not see it.
       raw.Write("*1\r\n$4\r\nQUIT\r\n");
@@ -160,7 +163,12 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, bool wait_unti
   }
   for (int i = 0; i < 1000; ++i) {
     if (CanConnect(port_)) {
-      if (wait_until_loaded) WaitUntilLoaded(port_);
+      if (wait_until_loaded) {
+        std::string password;
+        for (size_t a = 0; a + 1 < extra_args.size(); ++a)
+          if (extra_args[a] == "--requirepass") password = extra_args[a + 1];
+        WaitUntilLoaded(port_, password);
+      }
       return;
     }
     int status;
