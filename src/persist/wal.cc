@@ -3,6 +3,7 @@
 #include "persist/wal.h"
 
 #include <fcntl.h>
+#include <immintrin.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,17 @@ constexpr auto kIdleWait = std::chrono::seconds(10);
 // waits for (expired keys) reach the kernel within about this, or once this many bytes pile up.
 constexpr auto kLazyWrite = std::chrono::milliseconds(50);
 constexpr size_t kLazyWriteBytes = 1 << 20;
+constexpr int kWriteNowSpins = 2000;
+
+// Marks the writer thread's slow file operations, for WriteNow.
+class BusyFile {
+ public:
+  explicit BusyFile(std::atomic<bool>& flag) : flag_(flag) { flag_.store(true); }
+  ~BusyFile() { flag_.store(false); }
+
+ private:
+  std::atomic<bool>& flag_;
+};
 
 void FrameRecord(Lsn lsn, uint8_t type, std::string_view payload, std::string* out) {
   char header[kRecordHeaderSize];
@@ -288,15 +300,19 @@ void Wal::TakePending() {
 
 void Wal::WriteNow() {
   if (!lazy()) return;
-  std::unique_lock io(io_mu_, std::try_to_lock);
-  if (!io.owns_lock()) {
-    // The writer thread has the file (an fsync, a sweep): it writes these right after.
-    {
-      std::lock_guard lock(mu_);
-      wake_ = true;
+  // Another event loop writing holds the file for one write(2): worth a short spin. The writer
+  // thread in an fsync or a segment switch holds it for milliseconds: it writes these after.
+  std::unique_lock io(io_mu_, std::defer_lock);
+  for (int spins = 0; !io.try_lock(); ++spins) {
+    if (spins == kWriteNowSpins || file_busy_.load(std::memory_order_relaxed)) {
+      {
+        std::lock_guard lock(mu_);
+        wake_ = true;
+      }
+      cv_.notify_one();
+      return;
     }
-    cv_.notify_one();
-    return;
+    _mm_pause();
   }
   if (fd_ < 0 || !healthy()) return;
   const bool was_synced = written_lsn() == synced_lsn();
@@ -350,6 +366,7 @@ bool Wal::WriteOut() {
 }
 
 bool Wal::Sync() {
+  BusyFile busy(file_busy_);
   int err = Fault(WalIo::kSync);
   // fdatasync: the size change of an append is flushed with the data; mtime is not needed.
   if (err == 0 && ::fdatasync(fd_) != 0) err = errno;
@@ -368,6 +385,7 @@ bool Wal::Sync() {
 
 // Starts the next segment once the current one is full and fsynced.
 bool Wal::Roll() {
+  BusyFile busy(file_busy_);
   const Lsn first = synced_lsn() + 1;
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   int err = Fault(WalIo::kCreate);
@@ -396,6 +414,7 @@ bool Wal::Roll() {
 // (all of its records were unsynced), the rename replaces it whole; otherwise the old segment
 // keeps its fsynced prefix and readers stop reading it where the new one begins.
 bool Wal::Rewrite() {
+  BusyFile busy(file_busy_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   const Lsn first = synced_lsn() + 1;

@@ -141,6 +141,7 @@ class Wal {
   // Held by whoever touches the file and the fields below: the writer thread or WriteNow.
   // Taken before mu_, never after.
   std::mutex io_mu_;
+  std::atomic<bool> file_busy_{false};  // the writer holds io_mu_ for an fsync or a new segment
   // The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
   // written_bytes_ of them already in the current segment.
   int fd_ = -1;
