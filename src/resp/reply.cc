@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace runnel::resp {
@@ -47,9 +49,66 @@ char* WriteCrlf(char* p) {
 
 }  // namespace
 
+namespace {
+
+// Lays out the shortest round-trip digits of a finite, non-zero double as Redis 7.2 prints them
+// (its fpconv_dtoa): plain digits for a number near 1 in size, scientific notation ("1.5e-7",
+// "1e+20", the exponent without padding) when the exponent strays too far from the digits.
+size_t LayOutShortest(double v, char* out) {
+  char sci[40];
+  auto res = std::to_chars(sci, sci + sizeof(sci), v, std::chars_format::scientific);
+  const char* p = sci;
+  char* o = out;
+  if (*p == '-') *o++ = *p++;
+  char digits[24];
+  size_t n = 0;
+  for (; *p != 'e'; ++p)
+    if (*p != '.') digits[n++] = *p;
+  int exp10 = 0;
+  std::from_chars(p + 1 + (p[1] == '+'), res.ptr, exp10);
+  // The value is digits x 10^k; `magnitude` is the power of ten of its leading digit.
+  const int k = exp10 - static_cast<int>(n) + 1;
+  const int nd = static_cast<int>(n);
+  const int magnitude = std::abs(exp10);
+  if (k >= 0 && magnitude < nd + 7) {
+    std::memcpy(o, digits, n);
+    std::memset(o + n, '0', static_cast<size_t>(k));
+    return static_cast<size_t>(o - out) + n + static_cast<size_t>(k);
+  }
+  if (k < 0 && (k > -7 || magnitude < 4)) {
+    const int int_digits = nd + k;  // digits before the point
+    if (int_digits <= 0) {
+      *o++ = '0';
+      *o++ = '.';
+      std::memset(o, '0', static_cast<size_t>(-int_digits));
+      o += -int_digits;
+      std::memcpy(o, digits, n);
+      return static_cast<size_t>(o - out) + n;
+    }
+    std::memcpy(o, digits, static_cast<size_t>(int_digits));
+    o += int_digits;
+    *o++ = '.';
+    std::memcpy(o, digits + int_digits, n - static_cast<size_t>(int_digits));
+    return static_cast<size_t>(o - out) + n - static_cast<size_t>(int_digits);
+  }
+  *o++ = digits[0];
+  if (n > 1) {
+    *o++ = '.';
+    std::memcpy(o, digits + 1, n - 1);
+    o += n - 1;
+  }
+  *o++ = 'e';
+  *o++ = exp10 < 0 ? '-' : '+';
+  return static_cast<size_t>(o - out) + WriteInt(o, magnitude);
+}
+
+}  // namespace
+
 size_t FormatDouble(double v, char* buf, size_t cap) {
-  char tmp[32];
+  char tmp[48];
   size_t n;
+  // Integral values within half of int64's range print as integers (Redis's double2ll).
+  constexpr double kIntegerLimit = static_cast<double>(INT64_MAX / 2);
   if (std::isnan(v)) {
     // glibc prints "-nan" for a NaN with the sign bit set; Redis clients expect one spelling.
     n = 3;
@@ -60,13 +119,10 @@ size_t FormatDouble(double v, char* buf, size_t cap) {
   } else if (v == 0) {
     n = std::signbit(v) ? 2 : 1;
     std::memcpy(tmp, std::signbit(v) ? "-0" : "0", n);
-  } else if (std::fabs(v) < 1e17 && v == std::trunc(v)) {
-    // %.17g prints an integral value below 1e17 as its exact digits, which are cheap to write.
+  } else if (v >= -kIntegerLimit && v <= kIntegerLimit && v == std::trunc(v)) {
     n = WriteInt(tmp, static_cast<int64_t>(v));
   } else {
-    // to_chars with general format and a precision is specified to match printf's "%.17g".
-    auto res = std::to_chars(tmp, tmp + sizeof(tmp), v, std::chars_format::general, 17);
-    n = static_cast<size_t>(res.ptr - tmp);
+    n = LayOutShortest(v, tmp);
   }
   if (n > cap) return 0;
   std::memcpy(buf, tmp, n);

@@ -33,7 +33,7 @@ class ReplyWriter {
   void MapHeader(int64_t n);  // n key/value pairs; RESP2: array of 2n
   void SetHeader(int64_t n);  // RESP2: array
   void PushHeader(int64_t n);  // RESP2: array
-  void Double(double v);      // RESP2: bulk string in Redis's %.17g form
+  void Double(double v);      // RESP2: bulk string in Redis 7.2's form (FormatDouble)
   void Bool(bool v);          // RESP2: integer 1/0
   void Verbatim(std::string_view format, std::string_view s);  // format is 3 chars, e.g. "txt"
   void EmptyArray() { ArrayHeader(0); }
@@ -45,7 +45,9 @@ class ReplyWriter {
   int protocol_;
 };
 
-// Formats a double as Redis does in replies: "inf", "-inf", "nan", or %.17g.
+// Formats a double as Redis 7.2 does in replies (scores): "inf", "-inf", "nan", "-0", integral
+// values within half of int64's range as integers, anything else as its shortest round-trip
+// digits, laid out plainly or, far from 1, in scientific notation ("0.1", "1.5e-7", "1e+20").
 size_t FormatDouble(double v, char* buf, size_t cap);
 
 }  // namespace runnel::resp
