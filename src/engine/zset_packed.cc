@@ -19,7 +19,6 @@ constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 // Bytes of the integer form of `score` (1..7), or 0 if it needs the double form.
 size_t IntegerBytes(double score, int64_t* v) {
   if (!(std::fabs(score) < kMaxExactInteger) || score != std::trunc(score)) return 0;
-  if (score == 0 && std::signbit(score)) return 0;  // -0 keeps its sign as a double
   *v = static_cast<int64_t>(score);
   size_t n = 1;
   while (n < 7) {

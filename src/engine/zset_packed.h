@@ -11,8 +11,8 @@
 //            t == 0     an 8-byte IEEE double (host byte order)
 //            t in 1..7  an integer in t bytes, little-endian two's complement
 //
-// Integral scores of magnitude below 2^53 (except -0) take the integer form, so the common
-// "timestamp" or "counter" score costs 2 to 8 bytes. An element's position is its byte offset.
+// Integral scores of magnitude below 2^53 take the integer form, so the common "timestamp" or
+// "counter" score costs 2 to 8 bytes. -0 reads back as 0, as it does from Redis's listpack. An element's position is its byte offset.
 // The buffer is built only by this code (the loader goes through Insert/Append), so reads
 // inside it cannot fail.
 #pragma once
