@@ -312,6 +312,7 @@ const CommandTable& Commands() {
     RegisterSets(*t);
     RegisterLists(*t);
     RegisterHashes(*t);
+    RegisterZSets(*t);
     return t;
   }();
   return *table;

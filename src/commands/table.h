@@ -157,6 +157,7 @@ void RegisterStreams(CommandTable& t);
 void RegisterSets(CommandTable& t);
 void RegisterLists(CommandTable& t);
 void RegisterHashes(CommandTable& t);
+void RegisterZSets(CommandTable& t);
 
 const char* FlagName(Flag f);
 std::vector<std::string> FlagNames(uint32_t flags);

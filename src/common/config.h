@@ -52,6 +52,9 @@ class Config {
   // Hashes stay packed (OBJECT ENCODING listpack) up to this many fields and field/value bytes.
   std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};
+  // Sorted sets stay packed (OBJECT ENCODING listpack) up to this many elements and member bytes.
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
   // Lists: a node's limit (-1..-5: 4..64 KB; positive: elements) and nodes left uncompressed
   // at each end (accepted; runnel does not compress list nodes).
   std::atomic<int64_t> list_max_listpack_size{-2};

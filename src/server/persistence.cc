@@ -14,6 +14,7 @@
 #include "engine/hash.h"
 #include "engine/list.h"
 #include "engine/set.h"
+#include "engine/zset.h"
 #include "engine/stream.h"
 #include "persist/checkpoint.h"
 #include "persist/log_format.h"
@@ -87,6 +88,9 @@ Persistence::Persistence(engine::Keyspace* ks, commands::ServerApi* server)
   });
   engine::RegisterObjectLoader(engine::ValueType::kList, [](std::string_view d) -> engine::Object* {
     return engine::List::Deserialize(d).release();
+  });
+  engine::RegisterObjectLoader(engine::ValueType::kZSet, [](std::string_view d) -> engine::Object* {
+    return engine::ZSet::Deserialize(d).release();
   });
   engine::RegisterObjectLoader(engine::ValueType::kHash, [](std::string_view d) -> engine::Object* {
     const Config& c = GlobalConfig();
