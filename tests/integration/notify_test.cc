@@ -186,6 +186,48 @@ TEST_CASE("notify: strings") {
   CHECK(s.sub.Until(w) == KE("a expire, a persist, a del, c del"));
 }
 
+TEST_CASE("notify: sorted sets") {
+  Session s;
+  Client& w = s.writer;
+  w.Run({"ZADD", "z", "1", "a", "2", "b", "3", "c"});
+  w.Run({"ZADD", "z", "1", "a"});             // nothing changed: no event
+  w.Run({"ZADD", "z", "XX", "5", "nosuch"});  // nothing changed
+  w.Run({"ZADD", "z", "INCR", "1", "a"});
+  w.Run({"ZINCRBY", "z", "1", "b"});
+  w.Run({"ZREM", "z", "nosuch"});  // nothing removed
+  w.Run({"ZREM", "z", "a"});
+  w.Run({"ZREMRANGEBYSCORE", "z", "100", "200"});
+  CHECK(s.sub.Until(w) == KE("z zadd, z zincr, z zincr, z zrem"));
+
+  w.Run({"ZADD", "z", "1", "a", "2", "b", "4", "d"});
+  w.Run({"ZREMRANGEBYRANK", "z", "0", "0"});
+  w.Run({"ZREMRANGEBYSCORE", "z", "(3", "4"});
+  w.Run({"ZREMRANGEBYLEX", "z", "-", "+"});  // empties it
+  CHECK(s.sub.Until(w) ==
+        KE("z zadd, z zremrangebyrank, z zremrangebyscore, z zremrangebylex, z del"));
+
+  w.Run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"});
+  w.Run({"ZPOPMIN", "z"});
+  w.Run({"ZPOPMAX", "z", "1"});
+  w.Run({"ZMPOP", "1", "z", "MIN", "COUNT", "10"});
+  w.Run({"ZADD", "z", "1", "a", "2", "b"});
+  w.Run({"BZPOPMAX", "z", "0"});
+  w.Run({"BZMPOP", "0", "1", "z", "MIN"});
+  CHECK(s.sub.Until(w) == KE("z zadd, z zpopmin, z zpopmax, z zpopmin, z del, z zadd, z zpopmax, "
+                             "z zpopmin, z del"));
+
+  w.Run({"ZADD", "z", "1", "a"});
+  w.Run({"ZUNIONSTORE", "u", "1", "z"});
+  w.Run({"ZINTERSTORE", "i", "1", "z"});
+  w.Run({"ZDIFFSTORE", "d", "1", "z"});
+  w.Run({"ZRANGESTORE", "r", "z", "0", "-1"});
+  w.Run({"ZINTERSTORE", "u", "2", "z", "nosuch"});  // empty result: the key goes
+  w.Run({"ZRANGESTORE", "r", "z", "5", "6"});
+  w.Run({"ZRANGESTORE", "none", "nosuch", "0", "1"});  // nothing there before or after
+  CHECK(s.sub.Until(w) == KE("z zadd, u zunionstore, i zinterstore, d zdiffstore, r zrangestore, "
+                             "u del, r del"));
+}
+
 TEST_CASE("notify: classes filter what is published") {
   SUBCASE("K only: keyspace channels") {
     Session s("K$");
