@@ -72,6 +72,7 @@ std::map<std::string, std::string> DumpAll(Client& c) {
         if (type == "set") v += Sorted(c.Run({"SMEMBERS", k.str}));
         if (type == "list") v += c.Run({"LRANGE", k.str, "0", "-1"}).Dump();
         if (type == "stream") v += c.Run({"XINFO", "STREAM", k.str, "FULL"}).Dump();
+        if (type == "zset") v += c.Run({"ZRANGE", k.str, "0", "-1", "WITHSCORES"}).Dump();
         out[std::to_string(db) + ":" + k.str] = v;
       }
     } while (cursor != "0");
@@ -139,6 +140,9 @@ std::vector<Args> CrossShardWrites(int round) {
       {"LMOVE", "l:" + std::to_string(round % 47), "lmoved", "LEFT", "RIGHT"},
       {"PEXPIRE", "h:" + std::to_string(round % 61), "7200000"},
       {"PERSIST", "k:" + std::to_string(round * 8)},
+      {"ZADD", "z:" + std::to_string(round % 4), r, "m" + r, "1.5", "shared"},
+      {"ZINCRBY", "z:" + std::to_string((round + 1) % 4), "2", "shared"},
+      {"ZUNIONSTORE", "zu:" + r, "3", "z:0", "z:1", "z:2"},
   };
 }
 
@@ -247,6 +251,7 @@ void CheckMixedLog(bool checkpoint) {
     REQUIRE(before.contains("2:k:300016"));
     REQUIRE_FALSE(before.contains("2:k:200016"));
     REQUIRE(before.contains("3:tx:stream"));
+    REQUIRE(before.contains("0:zu:12"));
     REQUIRE(before.contains("5:k:400000") == checkpoint);
     REQUIRE_FALSE(before.contains("0:k:100000"));
   }
