@@ -147,6 +147,9 @@ class CommandContext {
                  engine::Keyspace* keyspace, ServerApi* server, ThreadStats* stats)
       : args_(args), out_(out), session_(session), keyspace_(keyspace), server_(server),
         stats_(stats) {}
+  // Effects hold slices into the context itself (Keep): it never moves.
+  CommandContext(const CommandContext&) = delete;
+  CommandContext& operator=(const CommandContext&) = delete;
 
   std::span<const std::string_view> args() const { return args_; }
   std::string_view arg(size_t i) const { return args_[i]; }
@@ -188,8 +191,17 @@ class CommandContext {
   // effect instead, as one or more commands that replay to the same data: XADD k * ... becomes
   // XADD k <id> ..., EXPIRE becomes PEXPIREAT, INCRBYFLOAT a SET of the result. Each effect runs
   // in the command's database. A handler that changed nothing (no Db::Touched) logs nothing.
-  void AddEffect(std::vector<std::string> argv) { effects_.push_back(std::move(argv)); }
-  const std::vector<std::vector<std::string>>& effects() const { return effects_; }
+  void AddEffect(std::vector<std::string> argv);
+  // The same from slices that live as long as the command: its own arguments, literals, or
+  // copies made with Keep(). Costs no allocation per argument (XADD * logs its ID this way).
+  void AddEffectArgs(std::span<const std::string_view> argv);
+  std::string_view Keep(std::string_view s);
+  size_t effect_count() const { return effect_ends_.size(); }
+  std::span<const std::string_view> effect(size_t i) const {
+    size_t begin = i == 0 ? 0 : effect_ends_[i - 1];
+    return std::span<const std::string_view>(effect_args_).subspan(begin,
+                                                                   effect_ends_[i] - begin);
+  }
 
   // --- Keyspace notifications (notify-keyspace-events) ---
   // Announces that `event` ("set", "lpush", "del", ...) of class `type` (kNotifyString,
@@ -290,7 +302,14 @@ class CommandContext {
   BlockRequest block_;
   std::shared_ptr<BlockedClient> blocked_client_;
   engine::Changes changes_;
-  std::vector<std::vector<std::string>> effects_;
+  // Every effect's arguments back to back, and where each effect ends.
+  std::vector<std::string_view> effect_args_;
+  std::vector<size_t> effect_ends_;
+  // Storage behind slices that are not the command's own: whole effects given as strings (an
+  // element's strings never move, even when this vector grows) and small Keep() copies.
+  std::vector<std::vector<std::string>> owned_effects_;
+  char kept_[64];
+  size_t kept_used_ = 0;
   std::vector<KeyspaceEvent> events_;
   size_t expired_announced_ = 0;  // of changes_.expired
 };

@@ -59,6 +59,28 @@ void ThreadStats::CountError(std::string_view prefix) {
   if (errors.size() < 128) errors.emplace_back(prefix, 1);
 }
 
+void CommandContext::AddEffect(std::vector<std::string> argv) {
+  owned_effects_.push_back(std::move(argv));
+  for (const std::string& a : owned_effects_.back()) effect_args_.emplace_back(a);
+  effect_ends_.push_back(effect_args_.size());
+}
+
+void CommandContext::AddEffectArgs(std::span<const std::string_view> argv) {
+  effect_args_.insert(effect_args_.end(), argv.begin(), argv.end());
+  effect_ends_.push_back(effect_args_.size());
+}
+
+std::string_view CommandContext::Keep(std::string_view s) {
+  if (s.size() <= sizeof kept_ - kept_used_) {
+    char* p = kept_ + kept_used_;
+    std::copy(s.begin(), s.end(), p);
+    kept_used_ += s.size();
+    return std::string_view(p, s.size());
+  }
+  owned_effects_.push_back({std::string(s)});
+  return owned_effects_.back().front();
+}
+
 void CommandContext::Error(std::string_view msg) {
   failed_ = true;
   size_t space = msg.find(' ');

@@ -302,9 +302,13 @@ std::string_view AddErrorText(engine::AddError e) {
 
 void AddEffects(CommandContext& ctx, const AddArgs& a, StreamId id, const Stream& s,
                 uint64_t trimmed) {
-  std::vector<std::string> effect{"XADD", std::string(ctx.arg(1)), IdString(id)};
-  for (size_t i = a.id_pos + 1; i < ctx.argc(); ++i) effect.emplace_back(ctx.arg(i));
-  ctx.AddEffect(std::move(effect));
+  // XADD key <id> field value ...: the options dropped, the ID concrete.
+  char buf[StreamId::kMaxText];
+  thread_local std::vector<std::string_view> effect;
+  effect.assign({"XADD", ctx.arg(1), ctx.Keep(std::string_view(buf, id.Format(buf)))});
+  effect.insert(effect.end(), ctx.args().begin() + static_cast<ptrdiff_t>(a.id_pos + 1),
+                ctx.args().end());
+  ctx.AddEffectArgs(effect);
   if (trimmed > 0) AddTrimEffect(ctx, ctx.arg(1), s);
 }
 

@@ -105,7 +105,8 @@ uint64_t RunQueued(CommandContext& ctx, std::vector<std::vector<std::string>>& q
   for (int s : shards) ks.shard(s).mutex().lock();
   int start_db = ctx.session().db.load();
   int current_db = start_db;
-  std::vector<std::vector<std::string>> effects;
+  thread_local persist::CommandsBuilder effects;
+  effects.Clear();
   ctx.out().ArrayHeader(static_cast<int64_t>(queued.size()));
   for (auto& cmd : queued) {
     std::vector<std::string_view> argv(cmd.begin(), cmd.end());

@@ -17,12 +17,6 @@ namespace {
 
 persist::Wal* g_wal = nullptr;
 
-using Command = std::vector<std::string>;
-
-Command ToCommand(std::span<const std::string_view> argv) {
-  return Command(argv.begin(), argv.end());
-}
-
 // Adds the shards of a command's keys to `shards` (with repeats).
 void ShardsOf(const CommandSpec& spec, std::span<const std::string_view> argv,
               std::vector<int>* shards) {
@@ -49,37 +43,32 @@ const CommandSpec* SpecOf(std::span<const std::string_view> argv) {
 
 // Adds `argv` to `out`, split into one command per shard when its keys span several shards and
 // are independent of each other (DEL k1 k2, MSET k1 v1 k2 v2).
-void AddSplit(std::span<const std::string_view> argv, std::vector<Command>* out) {
+void AddSplit(std::span<const std::string_view> argv, persist::CommandsBuilder* out) {
   const CommandSpec* spec = SpecOf(argv);
   if (spec == nullptr) return;
   std::vector<int> shards = ShardsOf(*spec, argv);
   if (shards.size() <= 1) {
-    out->push_back(ToCommand(argv));
+    out->Add(argv);
     return;
   }
   if (!spec->is(kKeysIndependent) || spec->key_finder != nullptr || spec->keys.step < 1) {
     // A handler that touches dependent keys in several shards must give per-shard effects.
     LogWarning("WAL: '{}' touched keys in {} shards without per-shard effects", spec->name,
                shards.size());
-    out->push_back(ToCommand(argv));
+    out->Add(argv);
     return;
   }
-  int first = spec->keys.first, step = spec->keys.step;
+  size_t first = static_cast<size_t>(spec->keys.first), step = static_cast<size_t>(spec->keys.step);
+  std::vector<std::string_view> part;
   for (int shard : shards) {
-    Command part(argv.begin(), argv.begin() + first);
-    for (size_t i = static_cast<size_t>(first); i + step <= argv.size(); i += step) {
+    part.assign(argv.begin(), argv.begin() + static_cast<ptrdiff_t>(first));
+    for (size_t i = first; i + step <= argv.size(); i += step) {
       if (engine::Keyspace::ShardOf(argv[i]) != shard) continue;
-      part.insert(part.end(), argv.begin() + i, argv.begin() + i + step);
+      part.insert(part.end(), argv.begin() + static_cast<ptrdiff_t>(i),
+                  argv.begin() + static_cast<ptrdiff_t>(i + step));
     }
-    out->push_back(std::move(part));
+    out->Add(part);
   }
-}
-
-uint64_t Append(persist::Wal* wal, int db, int64_t now_ms, const std::vector<Command>& cmds) {
-  thread_local std::string payload;
-  payload.clear();
-  persist::EncodeCommands(db, now_ms, cmds, &payload);
-  return wal->Append(persist::kCommands, payload);
 }
 
 }  // namespace
@@ -92,7 +81,7 @@ uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<cons
   engine::Changes& changes = ctx.changes();
   if (wal == nullptr || (changes.dirty == 0 && changes.expired.empty())) return 0;
   int db = ctx.session().db.load(std::memory_order_relaxed);
-  if (changes.expired.empty() && ctx.effects().empty() && shards.size() <= 1) {
+  if (changes.expired.empty() && ctx.effect_count() == 0 && shards.size() <= 1) {
     // The common case (SET, INCR, XADD with an ID): the arguments as they came, no copies.
     thread_local std::string payload;
     payload.clear();
@@ -104,29 +93,39 @@ uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<cons
     }
     return lsn;
   }
-  std::vector<Command> cmds;
+  thread_local persist::CommandsBuilder cmds;
+  cmds.Clear();
   int current = db;
-  CollectEffects(ctx, &current, &cmds);
+  // Under one shard's lock every effect is within that shard: nothing to split.
+  CollectEffects(ctx, &current, &cmds, /*split=*/shards.size() > 1);
   return AppendCommands(ctx.keyspace(), db, ctx.now_ms(), cmds, shards);
 }
 
-void CollectEffects(CommandContext& ctx, int* current_db, std::vector<Command>* cmds) {
+void CollectEffects(CommandContext& ctx, int* current_db, persist::CommandsBuilder* cmds,
+                    bool split) {
   engine::Changes& changes = ctx.changes();
   if (changes.dirty == 0 && changes.expired.empty()) return;
   auto select = [&](int db) {
     if (db == *current_db) return;
-    cmds->push_back({"SELECT", std::to_string(db)});
+    std::string n = std::to_string(db);
+    std::string_view argv[] = {"SELECT", n};
+    cmds->Add(argv);
     *current_db = db;
   };
   for (auto& [expired_db, key] : changes.expired) {
     select(expired_db);
-    cmds->push_back({"DEL", key});
+    std::string_view argv[] = {"DEL", key};
+    cmds->Add(argv);
   }
   select(ctx.session().db.load(std::memory_order_relaxed));
-  if (!ctx.effects().empty()) {
-    for (const Command& e : ctx.effects()) {
-      std::vector<std::string_view> argv(e.begin(), e.end());
-      AddSplit(argv, cmds);
+  if (ctx.effect_count() > 0) {
+    for (size_t i = 0; i < ctx.effect_count(); ++i) {
+      std::span<const std::string_view> e = ctx.effect(i);
+      if (split) {
+        AddSplit(e, cmds);
+      } else {
+        cmds->Add(e);
+      }
       // An effect may switch databases itself (COPY ... DB n logs SELECT, RESTORE, SELECT).
       if (e.size() == 2 && EqualsIgnoreCase(e[0], "SELECT")) {
         int64_t n;
@@ -134,15 +133,21 @@ void CollectEffects(CommandContext& ctx, int* current_db, std::vector<Command>* 
       }
     }
   } else if (changes.dirty > 0) {
-    AddSplit(ctx.args(), cmds);
+    if (split) {
+      AddSplit(ctx.args(), cmds);
+    } else {
+      cmds->Add(ctx.args());
+    }
   }
 }
 
 uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
-                        const std::vector<Command>& cmds, std::span<const int> shards) {
+                        const persist::CommandsBuilder& cmds, std::span<const int> shards) {
   persist::Wal* wal = g_wal;
   if (wal == nullptr || cmds.empty()) return 0;
-  uint64_t lsn = Append(wal, db, now_ms, cmds);
+  thread_local std::string payload;
+  cmds.Finish(db, now_ms, &payload);
+  uint64_t lsn = wal->Append(persist::kCommands, payload);
   for (int s : shards) {
     engine::Shard& shard = ks.shard(s);
     shard.last_lsn = std::max(shard.last_lsn, lsn);

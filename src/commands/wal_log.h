@@ -34,12 +34,12 @@ uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<cons
 
 // For a transaction (one record for all its commands): adds what `ctx`'s command did to
 // `cmds`, with SELECTs where the database changes; *current_db is the record's database so far.
-void CollectEffects(CommandContext& ctx, int* current_db,
-                    std::vector<std::vector<std::string>>* cmds);
+// `split`: divide multi-key effects into one command per shard (when the command held several).
+void CollectEffects(CommandContext& ctx, int* current_db, persist::CommandsBuilder* cmds,
+                    bool split = true);
 // Appends one record of `cmds` (starting in `db`) and raises `shards`' last LSN; 0 if nothing.
 uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
-                        const std::vector<std::vector<std::string>>& cmds,
-                        std::span<const int> shards);
+                        const persist::CommandsBuilder& cmds, std::span<const int> shards);
 
 // Logs FLUSHDB (db >= 0) or FLUSHALL (db < 0); the caller holds every shard's lock.
 void LogFlush(CommandContext& ctx, int db);

@@ -36,6 +36,17 @@ void EncodeCommands(int db, int64_t time_ms, const std::vector<std::vector<std::
   for (const auto& argv : cmds) PutCommand(argv, out);
 }
 
+void CommandsBuilder::Add(std::span<const std::string_view> argv) {
+  PutCommand(argv, &body_);
+  ++count_;
+}
+
+void CommandsBuilder::Finish(int db, int64_t time_ms, std::string* out) const {
+  out->clear();
+  PutPrefix(db, time_ms, count_, out);
+  out->append(body_);
+}
+
 void EncodeCommands(int db, int64_t time_ms, std::span<const std::string_view> argv,
                     std::string* out) {
   PutPrefix(db, time_ms, 1, out);

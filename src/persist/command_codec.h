@@ -30,6 +30,26 @@ void EncodeCommands(int db, const std::vector<std::vector<std::string>>& cmds, s
 void EncodeCommands(int db, std::span<const std::string_view> argv, std::string* out);
 void EncodeCommands(int db, std::span<const std::vector<std::string_view>> cmds, std::string* out);
 
+// Builds a kCommands payload one command at a time, encoding each as it comes (the count goes
+// in front, so the commands wait in a body until Finish). Reused, it allocates nothing once
+// its buffer has grown.
+class CommandsBuilder {
+ public:
+  void Add(std::span<const std::string_view> argv);
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // Sets *out to the whole payload.
+  void Finish(int db, int64_t time_ms, std::string* out) const;
+  void Clear() {
+    count_ = 0;
+    body_.clear();
+  }
+
+ private:
+  size_t count_ = 0;
+  std::string body_;
+};
+
 // A decoded kCommands payload whose arguments point into the payload, so decoding allocates
 // nothing once the vectors have grown (recovery decodes millions of records with one of these).
 class CommandsView {
