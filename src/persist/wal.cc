@@ -25,15 +25,16 @@ namespace runnel::persist {
 namespace {
 
 constexpr auto kEverySecInterval = std::chrono::seconds(1);
-// How long an idle writer sleeps when no timer is due; appends wake it earlier.
-constexpr auto kIdleWait = std::chrono::seconds(10);
-// With everysec/no, command threads write the log themselves (WriteNow); records no command
-// waits for (expired keys) reach the kernel within about this, or once this many bytes pile up.
-constexpr auto kLazyWrite = std::chrono::milliseconds(50);
-constexpr size_t kLazyWriteBytes = 1 << 20;
-constexpr int kWriteNowSpins = 2000;
+// Command threads commit the log themselves (Commit); records no command waits for (expired
+// keys) are committed by the writer thread within about this, or once this many bytes pile up.
+constexpr auto kSweep = std::chrono::milliseconds(50);
+constexpr size_t kBacklogBytes = 1 << 20;
+// Commit: how long to spin for a file another thread holds briefly, and how many rounds one
+// caller does for others before handing over to the writer thread.
+constexpr int kCommitSpins = 2000;
+constexpr int kCommitRounds = 2;
 
-// Marks the writer thread's slow file operations, for WriteNow.
+// Marks slow file operations (fsync, a new segment), for Commit.
 class BusyFile {
  public:
   explicit BusyFile(std::atomic<bool>& flag) : flag_(flag) { flag_.store(true); }
@@ -151,11 +152,12 @@ Lsn Wal::Append(uint8_t type, std::string_view payload) {
     lsn = next_lsn_++;
     FrameRecord(lsn, type, payload, &pending_);
     last_lsn_.store(lsn, std::memory_order_release);
-    // Only the first append after the writer went to sleep pays for a wake-up, and with
-    // everysec/no only a big backlog does: command threads write with WriteNow.
-    wake = writer_waiting_ && (policy_.load(std::memory_order_relaxed) == FsyncPolicy::kAlways ||
-                               pending_.size() >= kLazyWriteBytes);
-    if (wake) writer_waiting_ = false;
+    // Command threads commit their own records (Commit); only a big backlog wakes the writer.
+    wake = writer_waiting_ && pending_.size() >= kBacklogBytes;
+    if (wake) {
+      writer_waiting_ = false;
+      wake_ = true;
+    }
   }
   if (wake) cv_.notify_one();
   return lsn;
@@ -167,6 +169,7 @@ void Wal::OnDurable(std::function<void(Lsn)> fn) {
 }
 
 bool Wal::WaitDurable(Lsn lsn, std::chrono::milliseconds timeout) {
+  if (durable_lsn() < lsn) Commit();
   std::unique_lock lock(durable_mu_);
   return durable_cv_.wait_for(lock, timeout, [&] { return durable_lsn() >= lsn; });
 }
@@ -254,10 +257,7 @@ void Wal::Run() {
   while (true) {
     const auto deadline = NextDeadline();
     writer_waiting_ = true;
-    cv_.wait_until(lock, deadline, [&] {
-      return stop_ || wake_ || (!pending_.empty() && healthy() && !lazy()) ||
-             Clock::now() >= deadline;
-    });
+    cv_.wait_until(lock, deadline, [&] { return stop_ || wake_ || Clock::now() >= deadline; });
     writer_waiting_ = false;
     wake_ = false;
     const bool stopping = stop_;
@@ -265,10 +265,12 @@ void Wal::Run() {
     lock.unlock();
     {
       std::lock_guard io(io_mu_);
+      commit_requested_.store(false, std::memory_order_seq_cst);
       TakePending();
       Drain(stopping);
     }
     lock.lock();
+    if (commit_requested_.load(std::memory_order_seq_cst)) wake_ = true;  // see Commit
     if (stopping) break;
   }
   if (!healthy()) {
@@ -279,8 +281,8 @@ void Wal::Run() {
 
 Wal::Clock::time_point Wal::NextDeadline() const {
   if (!healthy()) return next_retry_.load(std::memory_order_relaxed);
-  // Appends don't wake the writer under everysec/no: it looks for stray records this often.
-  const auto idle = Clock::now() + (lazy() ? kLazyWrite : kIdleWait);
+  // Appends don't wake the writer: it looks for records nobody committed this often.
+  const auto idle = Clock::now() + kSweep;
   if (written_lsn() > synced_lsn() && policy_.load() == FsyncPolicy::kEverySec)
     return std::min(idle, last_sync_ + kEverySecInterval);
   return idle;
@@ -298,39 +300,49 @@ void Wal::TakePending() {
   taken_lsn_ = next_lsn_ - 1;
 }
 
-void Wal::WriteNow() {
-  if (!lazy()) return;
-  // Another event loop writing holds the file for one write(2): worth a short spin. The writer
-  // thread in an fsync or a segment switch holds it for milliseconds: it writes these after.
-  std::unique_lock io(io_mu_, std::defer_lock);
+void Wal::Commit() {
+  // Ask first, then try: whoever holds the file looks at the request after letting it go (and
+  // whoever takes it next clears the request before taking the pending records), so records
+  // appended before this call are never left behind.
+  commit_requested_.store(true, std::memory_order_seq_cst);
+  for (int round = 0; round < kCommitRounds; ++round) {
+    std::unique_lock io(io_mu_, std::defer_lock);
+    if (!TryLockFile(io)) return;
+    commit_requested_.store(false, std::memory_order_seq_cst);
+    const bool wake = CommitLocked();
+    io.unlock();
+    if (wake) WakeWriter();
+    if (!commit_requested_.load(std::memory_order_seq_cst)) return;
+  }
+  WakeWriter();  // other threads keep asking: the writer thread takes over
+}
+
+// Another event loop committing holds the file for a write (and with always an fsync, but then
+// file_busy_ says so): worth a short spin. Slow holders go round for us instead.
+bool Wal::TryLockFile(std::unique_lock<std::mutex>& io) {
   for (int spins = 0; !io.try_lock(); ++spins) {
-    if (spins == kWriteNowSpins || file_busy_.load(std::memory_order_relaxed)) {
-      {
-        std::lock_guard lock(mu_);
-        wake_ = true;
-      }
-      cv_.notify_one();
-      return;
-    }
+    if (spins == kCommitSpins || file_busy_.load(std::memory_order_relaxed)) return false;
     _mm_pause();
   }
-  if (fd_ < 0 || !healthy()) return;
-  const bool was_synced = written_lsn() == synced_lsn();
+  return true;
+}
+
+bool Wal::CommitLocked() {
+  if (fd_ < 0 || !healthy()) return false;  // the writer thread retries
   TakePending();
-  if (written_bytes_ == unsynced_.size()) return;
-  const bool ok = WriteOut();
-  if (ok) Publish();
-  // The writer sleeps until something is due: the first write after an fsync starts the
-  // everysec clock, a full segment must be rolled, a failure retried.
-  const bool wake = !ok || was_synced || segment_bytes_ >= opts_.segment_size;
-  io.unlock();
-  if (wake) {
-    {
-      std::lock_guard lock(mu_);
-      wake_ = true;
-    }
-    cv_.notify_one();
+  bool ok = written_bytes_ == unsynced_.size() || WriteOut();
+  if (ok && !lazy() && written_lsn() > synced_lsn()) ok = Sync();
+  if (!ok) return true;
+  Publish();
+  return segment_bytes_ >= opts_.segment_size;  // the writer thread rolls it
+}
+
+void Wal::WakeWriter() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
   }
+  cv_.notify_one();
 }
 
 void Wal::Drain(bool stopping) {

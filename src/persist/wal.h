@@ -43,7 +43,7 @@ struct WalOptions {
   // How long the writer waits before trying again after a failed write or fsync.
   std::chrono::milliseconds retry_interval{1000};
   // Test hook, consulted before each write, fsync and segment creation (by the writer thread or
-  // WriteNow): a non-zero result is taken as that call's errno and the call is not made. It may
+  // Commit): a non-zero result is taken as that call's errno and the call is not made. It may
   // also sleep.
   std::function<int(WalIo)> inject_fault;
 };
@@ -64,11 +64,13 @@ class Wal {
   // kMaxRecordPayload.
   Lsn Append(uint8_t type, std::string_view payload);
 
-  // With everysec/no: writes the buffered records to the kernel on the calling thread, unless the
-  // writer thread is busy with the file (then it does so itself when done). Command threads call
-  // it once per event-loop pass, so replies waiting for their records don't need a round trip
-  // through the writer thread. Does nothing with always (fsync stays with the writer).
-  void WriteNow();
+  // Writes the buffered records (from every thread) to the kernel, and with always fsyncs them,
+  // on the calling thread, then advances durable_lsn(). Event loops call it once per pass, as
+  // Redis writes its AOF before replying, so replies need no round trip through the writer
+  // thread; one fsync covers what every thread appended meanwhile. If another thread holds the
+  // file (committing, or the writer thread in an fsync or a segment switch), that thread commits
+  // these records too before it lets go, and returns at once.
+  void Commit();
 
   Lsn last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }  // last assigned
   Lsn written_lsn() const { return written_lsn_.load(std::memory_order_acquire); }
@@ -76,7 +78,7 @@ class Wal {
   // Called on the writer thread each time durable_lsn() advances, with the new value. Must be
   // cheap and must not block or call back into the Wal.
   void OnDurable(std::function<void(Lsn)> fn);
-  // Blocks until durable_lsn() >= lsn or the timeout passes; true if it got there.
+  // Commits, then blocks until durable_lsn() >= lsn or the timeout passes; true if it got there.
   bool WaitDurable(Lsn lsn, std::chrono::milliseconds timeout);
   // Asks the writer to fsync up to `lsn` whatever the policy, and waits for it (false on
   // timeout or while unhealthy). A checkpoint tagged with LSN n calls SyncUpTo(n) before its
@@ -110,6 +112,9 @@ class Wal {
 
   bool lazy() const { return policy_.load(std::memory_order_relaxed) != FsyncPolicy::kAlways; }
   void TakePending();  // moves pending_ to unsynced_ (io_mu_ held)
+  bool TryLockFile(std::unique_lock<std::mutex>& io);
+  bool CommitLocked();  // io_mu_ held; true if the writer thread should look
+  void WakeWriter();
 
   // Writer thread.
   void Run();
@@ -138,10 +143,11 @@ class Wal {
   bool stop_ = false;
   bool closed_ = false;
 
-  // Held by whoever touches the file and the fields below: the writer thread or WriteNow.
+  // Held by whoever touches the file and the fields below: the writer thread or Commit.
   // Taken before mu_, never after.
   std::mutex io_mu_;
-  std::atomic<bool> file_busy_{false};  // the writer holds io_mu_ for an fsync or a new segment
+  std::atomic<bool> file_busy_{false};  // io_mu_ is held for an fsync or a new segment
+  std::atomic<bool> commit_requested_{false};  // see Commit
   // The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
   // written_bytes_ of them already in the current segment.
   int fd_ = -1;

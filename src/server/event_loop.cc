@@ -61,7 +61,7 @@ void EventLoop::OnCheck(uv_check_t* handle) {
   auto* self = static_cast<EventLoop*>(handle->data);
   persist::Wal* wal = commands::GetWal();
   if (wal == nullptr) return;
-  wal->WriteNow();
+  wal->Commit();
   self->ReleaseDurable();
 }
 
