@@ -1,7 +1,8 @@
 // The write-ahead log's writer. Command threads Append records (framed into a memory buffer
-// under a short mutex, never waiting for the disk); one writer thread drains the buffer with
-// write(2) and fsyncs according to the policy, so with `always` one fsync covers every record
-// appended while the previous one ran (group commit).
+// under a short mutex, never waiting for the disk) and, once per event-loop pass, Commit: write
+// everything buffered with one write(2) and, with `always`, one fsync, so one fsync covers every
+// record appended while the previous one ran (group commit). A writer thread does the rest: the
+// everysec fsync, segment rolls, retries after failures, and records nobody committed.
 //
 // Positions: every record gets the next LSN. written_lsn() is what the kernel has; durable_lsn()
 // is what the policy counts as safe (fsynced for kAlways; written for kEverySec and kNo).
