@@ -130,22 +130,10 @@ bool ParseDouble(std::string_view s, double* out, bool allow_inf) {
 }
 
 size_t FormatInt64(int64_t v, char* buf) {
-  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  size_t len = 0;
-  if (v < 0) buf[len++] = '-';
-  if (u < 10) {  // lengths and counts in replies are mostly this small
-    buf[len] = static_cast<char>('0' + u);
-    return len + 1;
-  }
-  char tmp[24];
-  size_t n = 0;
-  while (u >= 10) {
-    tmp[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  }
-  tmp[n++] = static_cast<char>('0' + u);
-  while (n > 0) buf[len++] = tmp[--n];
-  return len;
+  // Negating in unsigned arithmetic keeps INT64_MIN well defined.
+  if (v >= 0) return FormatUint64(static_cast<uint64_t>(v), buf);
+  buf[0] = '-';
+  return 1 + FormatUint64(0 - static_cast<uint64_t>(v), buf + 1);
 }
 
 std::string Int64ToString(int64_t v) {

@@ -110,10 +110,9 @@ bool StreamId::Decrement() {
 }
 
 size_t StreamId::Format(char* buf) const {
-  char* p = std::to_chars(buf, buf + 20, ms).ptr;
-  *p++ = '-';
-  p = std::to_chars(p, p + 20, seq).ptr;
-  return static_cast<size_t>(p - buf);
+  size_t n = FormatUint64(ms, buf);
+  buf[n++] = '-';
+  return n + FormatUint64(seq, buf + n);
 }
 
 std::string StreamId::ToString() const {

@@ -54,18 +54,16 @@ void OutBuffer::FreeBlock(Block* b) {
   pool.blocks[pool.count++] = b;
 }
 
-char* OutBuffer::Reserve(size_t n) {
+char* OutBuffer::ReserveSlow(size_t n) {
   assert(n <= kBlockSize);
-  if (tail_ == nullptr || kBlockSize - tail_->used < n) {
-    Block* b = NewBlock();
-    if (tail_ == nullptr) {
-      head_ = b;
-    } else {
-      tail_->next = b;
-    }
-    tail_ = b;
+  Block* b = NewBlock();
+  if (tail_ == nullptr) {
+    head_ = b;
+  } else {
+    tail_->next = b;
   }
-  return tail_->data + tail_->used;
+  tail_ = b;
+  return tail_->data;
 }
 
 void OutBuffer::AppendSlow(const char* data, size_t len) {

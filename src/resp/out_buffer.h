@@ -34,7 +34,10 @@ class OutBuffer {
 
   // Contiguous space of at least `n` bytes (n <= kBlockSize) at the end; Commit(k) makes k of
   // them part of the buffer. Lets the writer format numbers in place.
-  char* Reserve(size_t n);
+  char* Reserve(size_t n) {
+    if (tail_ != nullptr && kBlockSize - tail_->used >= n) return tail_->data + tail_->used;
+    return ReserveSlow(n);
+  }
   void Commit(size_t n) {
     tail_->used += n;
     size_ += n;
@@ -54,6 +57,7 @@ class OutBuffer {
   void Splice(OutBuffer& other);
 
  private:
+  char* ReserveSlow(size_t n);  // a new block
   struct Block {
     Block* next;
     size_t used;

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/util.h"
+
 namespace runnel::resp {
 
 namespace {
@@ -16,30 +18,8 @@ constexpr size_t kMaxIntChars = 20;  // "-9223372036854775808"
 // Bulk strings up to this size are written with their header in one Reserve.
 constexpr size_t kSmallBulk = 512;
 
-size_t DigitCount(uint64_t v) {
-  size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    ++n;
-  }
-  return n;
-}
-
-// Writes v in decimal at p (room for kMaxIntChars) and returns the length. Replies are full of
-// integers and lengths, and this avoids snprintf's format parsing and locale on every one.
-size_t WriteInt(char* p, int64_t v) {
-  size_t sign = v < 0 ? 1 : 0;
-  // Negating in unsigned arithmetic keeps INT64_MIN well defined.
-  uint64_t u = sign != 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  size_t n = sign + DigitCount(u);
-  if (sign != 0) p[0] = '-';
-  char* d = p + n;
-  do {
-    *--d = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u != 0);
-  return n;
-}
+// Writes v in decimal at p (room for kMaxIntChars) and returns the length.
+size_t WriteInt(char* p, int64_t v) { return FormatInt64(v, p); }
 
 char* WriteCrlf(char* p) {
   p[0] = '\r';

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <climits>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/util.h"
@@ -35,6 +38,23 @@ TEST_CASE("util: ParseUint64 and FormatInt64") {
     std::string s(buf, FormatInt64(x, buf));
     CHECK(s == std::to_string(x));
   }
+}
+
+TEST_CASE("util: FormatUint64 agrees with std::to_string at every digit-count boundary") {
+  std::vector<uint64_t> values = {0, 1, 9, UINT64_MAX, UINT64_MAX - 1};
+  for (uint64_t p = 10; p != 0 && p <= UINT64_MAX / 10; p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1, p * 5}) values.push_back(v);
+  }
+  values.push_back(10000000000000000000ULL);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) values.push_back(rng() >> (rng() % 64));
+  for (uint64_t v : values) {
+    char buf[21];
+    CHECK(std::string(buf, FormatUint64(v, buf)) == std::to_string(v));
+  }
+  char buf[21];
+  CHECK(std::string(buf, FormatInt64(INT64_MIN, buf)) == "-9223372036854775808");
+  CHECK(std::string(buf, FormatInt64(-7, buf)) == "-7");
 }
 
 TEST_CASE("util: long doubles parse and format like INCRBYFLOAT") {
