@@ -693,7 +693,8 @@ void CmdFlushDb(CommandContext& ctx) {
   {
     AllShardsLock lock(ctx.keyspace());
     ClearDatabases(ctx.keyspace(), SessionDb(ctx));
-    LogFlush(ctx, SessionDb(ctx));
+    ctx.changes().dirty++;
+    LogEffectsAllShards(ctx);
   }
   ctx.out().Ok();
 }
@@ -704,7 +705,8 @@ void CmdFlushAll(CommandContext& ctx) {
   {
     AllShardsLock lock(ctx.keyspace());
     ClearDatabases(ctx.keyspace(), -1);
-    LogFlush(ctx, -1);
+    ctx.changes().dirty++;
+    LogEffectsAllShards(ctx);
   }
   ctx.out().Ok();
 }

@@ -41,6 +41,15 @@ const CommandSpec* SpecOf(std::span<const std::string_view> argv) {
   return spec;
 }
 
+bool IsFlushAll(std::span<const std::string_view> argv) {
+  return EqualsIgnoreCase(argv[0], "FLUSHALL");
+}
+
+// FLUSHALL or FLUSHDB, as logged among a record's commands.
+bool IsFlush(std::span<const std::string_view> argv) {
+  return IsFlushAll(argv) || EqualsIgnoreCase(argv[0], "FLUSHDB");
+}
+
 // Adds `argv` to `out`, split into one command per shard when its keys span several shards and
 // are independent of each other (DEL k1 k2, MSET k1 v1 k2 v2).
 void AddSplit(std::span<const std::string_view> argv, persist::CommandsBuilder* out) {
@@ -155,18 +164,14 @@ uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
   return lsn;
 }
 
-void LogFlush(CommandContext& ctx, int db) {
-  persist::Wal* wal = g_wal;
-  if (wal == nullptr || ctx.replaying()) return;
-  std::string payload;
-  uint64_t lsn;
-  if (db < 0) {
-    lsn = wal->Append(persist::kFlushAll, payload);
-  } else {
-    persist::EncodeFlushDb(db, &payload);
-    lsn = wal->Append(persist::kFlushDb, payload);
-  }
-  for (int s = 0; s < engine::Keyspace::kShards; ++s) ctx.keyspace().shard(s).last_lsn = lsn;
+uint64_t LogEffectsAllShards(CommandContext& ctx) {
+  if (g_wal == nullptr || ctx.in_exec() || ctx.replaying()) return 0;
+  static const std::vector<int> kAll = [] {
+    std::vector<int> all(engine::Keyspace::kShards);
+    for (int s = 0; s < engine::Keyspace::kShards; ++s) all[s] = s;
+    return all;
+  }();
+  return LogEffects(ctx, *ctx.spec(), kAll);
 }
 
 void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, int64_t now_ms) {
@@ -204,7 +209,8 @@ void Replayer::Scope(uint8_t type, std::string_view payload, RecordScope* scope)
     if (spec == nullptr) return;  // fails when applied, in LSN order
     size_t before = scope->shards.size();
     ShardsOf(*spec, argv, &scope->shards);
-    if (scope->shards.size() == before) return;  // no keys: it may reach anywhere
+    // No keys (FLUSHALL, FLUSHDB among them): it may reach anywhere.
+    if (scope->shards.size() == before) return;
   }
   std::sort(scope->shards.begin(), scope->shards.end());
   scope->shards.erase(std::unique(scope->shards.begin(), scope->shards.end()),
@@ -237,6 +243,11 @@ bool Replayer::Apply(uint64_t lsn, uint8_t type, std::string_view payload, int s
         return false;
       }
       session_.db.store(static_cast<int>(index), std::memory_order_relaxed);
+      continue;
+    }
+    if (IsFlush(argv)) {
+      // Shard by shard, as a flush record: a checkpoint may hold data written after it.
+      Flush(lsn, IsFlushAll(argv) ? -1 : session_.db.load(std::memory_order_relaxed));
       continue;
     }
     const CommandSpec* spec = SpecOf(argv);
@@ -289,6 +300,11 @@ bool Replayer::ApplyFlush(uint64_t lsn, uint8_t type, std::string_view payload,
     *error = "malformed FLUSHDB record";
     return false;
   }
+  Flush(lsn, db);
+  return true;
+}
+
+void Replayer::Flush(uint64_t lsn, int db) {
   for (int s = 0; s < engine::Keyspace::kShards; ++s) {
     if (shard_lsn_[s] >= lsn) continue;
     engine::Shard& shard = ks_.shard(s);
@@ -296,7 +312,6 @@ bool Replayer::ApplyFlush(uint64_t lsn, uint8_t type, std::string_view payload,
       if (engine::Table* t = shard.find_table(d); t != nullptr && (db < 0 || d == db)) t->Clear();
     shard.last_lsn = std::max(shard.last_lsn, lsn);
   }
-  return true;
 }
 
 bool Replayer::CheckDb(int64_t index, std::string* error) const {

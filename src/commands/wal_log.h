@@ -6,6 +6,13 @@
 // are independent (DEL k1 k2, MSET) are split per shard here; commands whose keys depend on each
 // other across shards (RENAME, COPY) give per-shard effects themselves. A record as a whole
 // (a transaction, DEL k1 k2) may still span shards; Replayer::Scope tells recovery which.
+//
+// Rule for when: a write is logged through its effects, in the record of its command or, inside
+// MULTI/EXEC, of its transaction, and nowhere else, so replay order is the order writes ran.
+// FLUSHALL and FLUSHDB follow it too: they are logged as commands, and a record holding one is
+// a barrier across all shards in recovery (the kFlushAll/kFlushDb records earlier versions
+// wrote are still replayed). Only the active expiry cycle, which runs no command, appends its
+// own records (LogExpired).
 #pragma once
 
 #include <memory>
@@ -41,15 +48,18 @@ void CollectEffects(CommandContext& ctx, int* current_db, persist::CommandsBuild
 uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
                         const persist::CommandsBuilder& cmds, std::span<const int> shards);
 
-// Logs FLUSHDB (db >= 0) or FLUSHALL (db < 0); the caller holds every shard's lock.
-void LogFlush(CommandContext& ctx, int db);
+// For a write that takes its own locks (kSelfLocking: FLUSHALL, FLUSHDB) and holds every
+// shard's lock now: logs its effects as LogEffects does for the others. Inside EXEC (and in
+// replay) it logs nothing: the transaction's record takes the effects, in order.
+uint64_t LogEffectsAllShards(CommandContext& ctx);
 
 // Appends DEL records for keys the active expiry cycle removed (under that shard's lock).
 void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, int64_t now_ms);
 
 // Which shards a log record touches, for recovery to replay records on different threads.
 struct RecordScope {
-  // A flush, a command without keys, or a record that does not decode: it may touch any shard.
+  // A flush (a record of its own, or FLUSHALL/FLUSHDB among a record's commands), any command
+  // without keys, or a record that does not decode: it may touch any shard.
   bool all = false;
   std::vector<int> shards;  // ascending and distinct, when !all
 };
@@ -72,6 +82,9 @@ class Replayer {
 
  private:
   bool ApplyFlush(uint64_t lsn, uint8_t type, std::string_view payload, std::string* error);
+  // Empties database `db` (every database if db < 0) in each shard whose checkpoint is older
+  // than `lsn`.
+  void Flush(uint64_t lsn, int db);
   bool CheckDb(int64_t index, std::string* error) const;
   // The command's spec (subcommand resolved); the last one is kept, as logs repeat commands.
   const CommandSpec* SpecOf(std::span<const std::string_view> argv);

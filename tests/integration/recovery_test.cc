@@ -301,5 +301,77 @@ TEST_CASE("recovery: a checkpoint loads on several threads with the same data") 
   CHECK(Diff(one, four) == "");
 }
 
+// Keys of many shards, so that a transaction's record spans shards on both sides of a flush.
+std::vector<Args> Sets(const std::string& prefix, int n) {
+  std::vector<Args> cmds;
+  for (int i = 0; i < n; ++i) cmds.push_back({"SET", prefix + std::to_string(i), prefix});
+  return cmds;
+}
+
+// Appends MULTI, `body` and EXEC to `cmds`.
+void AddTransaction(std::vector<Args>* cmds, const std::vector<Args>& body) {
+  cmds->push_back({"MULTI"});
+  cmds->insert(cmds->end(), body.begin(), body.end());
+  cmds->push_back({"EXEC"});
+}
+
+// A flush inside MULTI/EXEC must replay where it ran: after the transaction's earlier writes
+// and before its later ones, whichever thread replays which shard.
+void CheckFlushInTransaction(bool flushall) {
+  ServerProcess p(kNoSave);
+  {
+    Client c(p.port());
+    std::vector<Args> cmds = Sets("old:", 20);
+    cmds.push_back({"SELECT", "1"});
+    for (Args& a : Sets("old1:", 20)) cmds.push_back(a);
+    cmds.push_back({"SELECT", "2"});
+    for (Args& a : Sets("old2:", 20)) cmds.push_back(a);
+    cmds.push_back({"SELECT", "1"});
+    std::vector<Args> body = Sets("before1:", 20);  // database 1
+    body.push_back({"SELECT", "0"});
+    for (Args& a : Sets("before0:", 20)) body.push_back(a);
+    body.push_back({"SELECT", "1"});
+    body.push_back({flushall ? "FLUSHALL" : "FLUSHDB"});
+    for (Args& a : Sets("after1:", 20)) body.push_back(a);
+    body.push_back({"SELECT", "3"});
+    for (Args& a : Sets("after3:", 20)) body.push_back(a);
+    AddTransaction(&cmds, body);
+    // Records after the transaction, on the same shards.
+    for (Args& a : Sets("later3:", 5)) cmds.push_back(a);
+    Pipeline(c, cmds);
+  }
+  std::map<std::string, std::string> before;
+  {
+    Client c(p.port());
+    before = DumpAll(c);
+  }
+  // What the server holds is what the transaction meant; the replays must agree with it.
+  CHECK(before.contains("1:after1:7"));
+  CHECK(before.contains("3:after3:7"));
+  CHECK(before.contains("3:later3:4"));
+  CHECK_FALSE(before.contains("1:before1:7"));
+  CHECK_FALSE(before.contains("1:old1:7"));
+  CHECK(before.contains("0:before0:7") == !flushall);
+  CHECK(before.contains("0:old:7") == !flushall);
+  CHECK(before.contains("2:old2:7") == !flushall);
+  CHECK(before.size() == (flushall ? 45u : 105u));
+  p.Stop(SIGKILL);
+
+  std::string log;
+  std::map<std::string, std::string> one = Recovered(p.dir(), 1, &log);
+  CHECK_MESSAGE(Diff(before, one) == "", "one thread vs. before the kill");
+  std::map<std::string, std::string> three = Recovered(p.dir(), 3, &log);
+  CHECK_MESSAGE(Contains(log, "with 3 replay threads"), log);
+  CHECK_MESSAGE(Diff(before, three) == "", "3 threads vs. before the kill");
+}
+
+TEST_CASE("recovery: FLUSHALL inside MULTI/EXEC replays between the transaction's writes") {
+  CheckFlushInTransaction(true);
+}
+
+TEST_CASE("recovery: FLUSHDB inside MULTI/EXEC replays between the transaction's writes") {
+  CheckFlushInTransaction(false);
+}
+
 }  // namespace
 }  // namespace runnel::test
