@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/glob.h"
+#include "engine/digest.h"
 #include "engine/keyspace.h"
 
 namespace runnel::commands {
@@ -663,51 +664,10 @@ void CmdCommandHelp(CommandContext& ctx) {
 // DEBUG
 // ---------------------------------------------------------------------------------------------
 
-// A 20-byte digest of a key's value, type and TTL, hex-encoded (DEBUG DIGEST-VALUE).
-struct Digest {
-  uint8_t bytes[20] = {};
-  void Mix(std::string_view data) {
-    // Two independent 64-bit hashes spread over 20 bytes; order-independent via XOR.
-    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9e3779b97f4a7c15ULL;
-    for (unsigned char c : data) {
-      h1 = (h1 ^ c) * 1099511628211ULL;
-      h2 = (h2 + c) * 0xff51afd7ed558ccdULL;
-      h2 ^= h2 >> 29;
-    }
-    uint64_t h3 = h1 * 0xc4ceb9fe1a85ec53ULL ^ h2;
-    uint8_t tmp[24];
-    std::memcpy(tmp, &h1, 8);
-    std::memcpy(tmp + 8, &h2, 8);
-    std::memcpy(tmp + 16, &h3, 8);
-    for (int i = 0; i < 20; ++i) bytes[i] ^= tmp[i];
-  }
-  bool Zero() const {
-    for (uint8_t b : bytes)
-      if (b) return false;
-    return true;
-  }
-  std::string Hex() const {
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (uint8_t b : bytes) {
-      s += hex[b >> 4];
-      s += hex[b & 15];
-    }
-    return s;
-  }
-};
-
-// The value, its type and its TTL (DIGEST-VALUE leaves out the key name, as Redis does).
-std::string ValueDigestInput(const engine::Entry* e, int64_t expire_at) {
-  std::string s(1, static_cast<char>(e->type));
-  if (e->type == engine::ValueType::kString) s.append(e->str());
-  s += '\0';
-  s += std::to_string(expire_at);
-  return s;
-}
-
+// DEBUG DIGEST: each key's database, name, value and expiry time, combined in any order (XOR),
+// so an empty keyspace gives 40 zeros as in Redis.
 void DebugDigest(CommandContext& ctx) {
-  Digest total;
+  engine::Digest total;
   engine::Keyspace& ks = ctx.keyspace();
   for (int i = 0; i < engine::Keyspace::kShards; ++i) {
     engine::Shard& s = ks.shard(i);
@@ -715,11 +675,16 @@ void DebugDigest(CommandContext& ctx) {
     for (int db = 0; db < ks.databases(); ++db) {
       engine::Table* t = s.find_table(db);
       if (t == nullptr || t->size() == 0) continue;
+      std::string db_name = std::to_string(db);
       uint64_t cursor = 0;
       do {
         cursor = t->dict().Scan(cursor, [&](engine::Entry* e) {
-          total.Mix(std::to_string(db) + ":" + std::string(e->key()) + '\0' +
-                    ValueDigestInput(e, t->ExpireAt(e)));
+          engine::Digest key;
+          key.Mix(db_name);
+          key.Mix(e->key());
+          key.Mix(engine::ValueDigest(e));
+          key.Mix(std::to_string(t->ExpireAt(e)));
+          total.Add(key);
         });
       } while (cursor != 0);
     }
@@ -727,6 +692,8 @@ void DebugDigest(CommandContext& ctx) {
   ctx.out().Simple(total.Hex());
 }
 
+// DEBUG DIGEST-VALUE key [key ...]: the value and whether it has a TTL, without the key's name
+// (as in Redis); 40 zeros for a missing key.
 void DebugDigestValue(CommandContext& ctx) {
   ctx.out().ArrayHeader(static_cast<int64_t>(ctx.argc() - 2));
   for (size_t i = 2; i < ctx.argc(); ++i) {
@@ -734,8 +701,11 @@ void DebugDigestValue(CommandContext& ctx) {
     std::lock_guard lock(ctx.keyspace().shard(engine::Keyspace::ShardOf(key)).mutex());
     engine::Db db = ctx.db();
     engine::Entry* e = db.Find(key, false);
-    Digest d;
-    if (e != nullptr) d.Mix(ValueDigestInput(e, db.ExpireAt(e) != 0 ? -1 : 0));
+    engine::Digest d;
+    if (e != nullptr) {
+      d = engine::ValueDigest(e);
+      if (db.ExpireAt(e) != 0) d.Mix("!!expire!!");
+    }
     ctx.out().Simple(d.Hex());
   }
 }
