@@ -95,13 +95,17 @@ void CommandContext::Error(std::string_view msg) {
 namespace {
 
 std::string UnknownCommand(std::span<const std::string_view> args) {
-  std::string list;
-  for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
-    size_t room = 128 - list.size();
-    list += "'" + std::string(args[i].substr(0, room)) + "' ";
+  std::string msg = "ERR unknown command '";
+  msg.append(args[0].substr(0, 128));
+  msg.append("', with args beginning with: ");
+  size_t list = 0;  // bytes of quoted arguments so far, at most 128 as in Redis
+  for (size_t i = 1; i < args.size() && list < 128; ++i) {
+    std::string_view a = args[i].substr(0, 128 - list);
+    msg.push_back('\'');
+    msg.append(a);
+    msg.append("' ");
+    list += a.size() + 3;
   }
-  std::string msg = "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
-                    "', with args beginning with: " + list;
   for (char& c : msg)
     if (c == '\r' || c == '\n') c = ' ';
   return msg;
