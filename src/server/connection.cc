@@ -95,6 +95,10 @@ void Connection::Close() {
     return;
   }
   loop_->StopWaitingDurable(this);
+  if (flush_scheduled_) {
+    loop_->CancelFlush(flush_slot_);
+    flush_scheduled_ = false;
+  }
   commands::DiscardTransaction(loop_->server()->keyspace(), session_);
   commands::UnsubscribeAll(*loop_->server(), session_, nullptr);
   if (blocked_) {
@@ -144,7 +148,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   c->read_time_ms_ = NowMs();
   c->session_.last_interaction_ms.store(c->read_time_ms_, std::memory_order_relaxed);
   c->ProcessInput();
-  if (!c->closing_) c->Flush();
+  c->ScheduleFlush();
 }
 
 void Connection::ProcessInput() {
@@ -270,7 +274,7 @@ void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>
 void Connection::DeliverMessage(const Message& m) {
   if (closing_ || session_.subscribed() == 0) return;
   out_.Append(session_.resp == 3 ? m.resp3 : m.resp2);
-  Flush();
+  ScheduleFlush();
 }
 
 void Connection::UnblockByCommand(bool with_error) {
@@ -286,8 +290,8 @@ void Connection::UnblockByCommand(bool with_error) {
 }
 
 bool Connection::OverOutputLimit() {
-  OutputLimit limit = GlobalConfig().GetOutputLimit(
-      session_.subscribed() > 0 ? ClientClass::kPubSub : ClientClass::kNormal);
+  const OutputLimit& limit =
+      loop_->output_limit(session_.subscribed() > 0 ? ClientClass::kPubSub : ClientClass::kNormal);
   int64_t size = static_cast<int64_t>(out_.size());
   if (limit.hard > 0 && size >= limit.hard) return true;
   if (limit.soft > 0 && size >= limit.soft) {
@@ -321,6 +325,12 @@ void Connection::OnDurable(uint64_t lsn) {
   Flush();
 }
 
+void Connection::ScheduleFlush() {
+  if (closing_ || flush_scheduled_) return;
+  flush_scheduled_ = true;
+  flush_slot_ = loop_->ScheduleFlush(this);
+}
+
 void Connection::Flush() {
   if (closing_) return;
   // The limit is checked even while a write is pending: that is when a slow reader piles up.
@@ -330,6 +340,8 @@ void Connection::Flush() {
     Close();
     return;
   }
+  // Pending bytes for CLIENT LIST (omem), those of a write in progress included.
+  session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
   if (write_in_flight_) return;
   // A huge reply (XRANGE of a million entries) leaves its freed blocks with the allocator;
   // hand them back to the system once it is sent.
@@ -343,7 +355,6 @@ void Connection::Flush() {
     hold_lsn_ = 0;
     loop_->StopWaitingDurable(this);
   }
-  session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
   while (!out_.empty()) {
     struct iovec iov[kMaxIov];
     int n = out_.Gather(iov, kMaxIov);
@@ -375,6 +386,7 @@ void Connection::Flush() {
       return;
     }
     write_in_flight_ = true;
+    session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
     return;
   }
   session_.output_buffer.store(0, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 // One client connection: owned by one event loop for its whole life. Bytes are read into a
 // growable buffer, parsed in place, each complete command runs to completion, and the replies
-// collected in the output buffer go out with writev after the batch.
+// and Pub/Sub messages collected in the output buffer go out with writev at the end of the loop
+// pass (EventLoop::ScheduleFlush).
 #pragma once
 
 #include <uv.h>
@@ -42,8 +43,14 @@ class Connection {
   uint64_t hold_lsn() const { return hold_lsn_; }
   bool waiting_durable() const { return waiting_durable_; }
   void set_waiting_durable(bool v) { waiting_durable_ = v; }
-  // A Pub/Sub message for this subscriber.
+  // A Pub/Sub message for this subscriber. Only appends; the output goes out at the end of the
+  // loop pass.
   void DeliverMessage(const Message& m);
+  // The end of the loop pass: writes what was added since ScheduleFlush.
+  void FlushScheduled() {
+    flush_scheduled_ = false;
+    Flush();
+  }
   // CLIENT UNBLOCK: ends the wait with a timeout reply, or an UNBLOCKED error.
   void UnblockByCommand(bool with_error);
 
@@ -57,6 +64,7 @@ class Connection {
   void ProcessInput();
   // Runs one parsed command; [lo, hi) are its bytes in the read buffer.
   void RunCommand(std::span<const std::string_view> args, const char* lo, const char* hi);
+  void ScheduleFlush();
   void Flush();
   bool OverOutputLimit();
   void Park(std::shared_ptr<commands::BlockedClient> w);
@@ -68,6 +76,8 @@ class Connection {
   uv_tcp_t tcp_;
   uv_write_t write_req_;
   bool write_in_flight_ = false;
+  bool flush_scheduled_ = false;
+  size_t flush_slot_ = 0;  // in the loop's list, while scheduled
   size_t in_flight_bytes_ = 0;
   bool closing_ = false;
   bool open_ = false;

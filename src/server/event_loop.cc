@@ -25,26 +25,29 @@ EventLoop::EventLoop(Server* server, int index)
   timer_.data = this;
   uv_check_init(&loop_, &check_);
   check_.data = this;
+  uv_prepare_init(&loop_, &prepare_);
+  prepare_.data = this;
+  ReadOutputLimits();
+}
+
+void EventLoop::ReadOutputLimits() {
+  Config& config = GlobalConfig();
+  for (ClientClass c : {ClientClass::kNormal, ClientClass::kReplica, ClientClass::kPubSub})
+    output_limits_[static_cast<int>(c)] = config.GetOutputLimit(c);
 }
 
 void EventLoop::WaitDurable(Connection* c) {
   if (c->waiting_durable()) return;
   c->set_waiting_durable(true);
   waiting_durable_.push_back(c);
-  if (waiting_durable_.size() == 1) {
-    has_waiting_.store(true);
-    uv_check_start(&check_, &EventLoop::OnCheck);
-  }
+  if (waiting_durable_.size() == 1) has_waiting_.store(true);
 }
 
 void EventLoop::StopWaitingDurable(Connection* c) {
   if (!c->waiting_durable()) return;
   c->set_waiting_durable(false);
   std::erase(waiting_durable_, c);
-  if (waiting_durable_.empty()) {
-    has_waiting_.store(false);
-    uv_check_stop(&check_);
-  }
+  if (waiting_durable_.empty()) has_waiting_.store(false);
 }
 
 void EventLoop::NotifyDurable() {
@@ -57,12 +60,28 @@ void EventLoop::OnDurableAsync(uv_async_t* handle) {
   static_cast<EventLoop*>(handle->data)->ReleaseDurable();
 }
 
-void EventLoop::OnCheck(uv_check_t* handle) {
-  auto* self = static_cast<EventLoop*>(handle->data);
+void EventLoop::OnCheck(uv_check_t* handle) { static_cast<EventLoop*>(handle->data)->EndOfPass(); }
+
+void EventLoop::OnPrepare(uv_prepare_t* handle) {
+  static_cast<EventLoop*>(handle->data)->EndOfPass();
+}
+
+// Everything the pass produced goes out here, once: one write per connection with new output,
+// whether replies or messages; then the log goes to the kernel and the output that waited for
+// it is released.
+void EventLoop::EndOfPass() {
+  if (!to_flush_.empty()) {
+    ReadOutputLimits();
+    // By index: a flush that closes its connection cancels entries (sets them to null).
+    for (size_t i = 0; i < to_flush_.size(); ++i)
+      if (Connection* c = to_flush_[i]) c->FlushScheduled();
+    to_flush_.clear();
+  }
+  if (waiting_durable_.empty()) return;
   persist::Wal* wal = commands::GetWal();
   if (wal == nullptr) return;
   wal->Commit();
-  self->ReleaseDurable();
+  ReleaseDurable();
 }
 
 // Flushes every waiting connection whose output is now durable; the others stay waiting.
@@ -74,7 +93,6 @@ void EventLoop::ReleaseDurable() {
   waiting.swap(waiting_durable_);
   for (Connection* c : waiting) c->set_waiting_durable(false);
   has_waiting_.store(false);
-  uv_check_stop(&check_);
   for (Connection* c : waiting) {
     if (c->hold_lsn() <= durable) {
       c->OnDurable(durable);
@@ -100,6 +118,8 @@ void EventLoop::Run() {
   thread_id_ = std::this_thread::get_id();
   int64_t period = 1000 / GlobalConfig().hz.load();
   uv_timer_start(&timer_, &EventLoop::OnTimer, period, period);
+  uv_check_start(&check_, &EventLoop::OnCheck);
+  uv_prepare_start(&prepare_, &EventLoop::OnPrepare);
   uv_run(&loop_, UV_RUN_DEFAULT);
 }
 
@@ -133,6 +153,7 @@ void EventLoop::Stop() {
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&durable_async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   });
 }
 

@@ -1,6 +1,7 @@
 // One event-loop thread: a libuv loop, a mailbox other threads post work to (uv_async_t), the
-// connections that live on this thread, and its periodic duties (active expiry of its share of
-// the shards, idle-client timeouts).
+// connections that live on this thread, the end of each loop pass (connections with new output
+// are written, the log goes to the kernel, output waiting for it is released), and its periodic
+// duties (active expiry of its share of the shards, idle-client timeouts).
 #pragma once
 
 #include <uv.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "commands/context.h"
+#include "common/config.h"
 
 namespace runnel::server {
 
@@ -44,19 +46,34 @@ class EventLoop {
   size_t connections() const { return connections_.size(); }
   void CloseClient(uint64_t id);
   Connection* Find(uint64_t id);
-  // Connections whose output waits for the log to become durable. Once per loop pass, after the
-  // input callbacks, the loop writes the log to the kernel itself (everysec/no) and releases
-  // what is durable; with always it waits for the writer thread's NotifyDurable.
+  // Connections whose output waits for the log to become durable. At the end of each loop pass,
+  // after the scheduled flushes, the loop writes the log to the kernel itself (everysec/no) and
+  // releases what is durable; with always it waits for the writer thread's NotifyDurable.
   void WaitDurable(Connection* c);
   void StopWaitingDurable(Connection* c);
   // From whichever thread advanced the log's durable position: wakes this loop if a connection
   // waits (not needed on the loop's own thread, which looks after its pass).
   void NotifyDurable();
+  // c has new output: it is written at the end of this loop pass, together with whatever else
+  // the pass adds (loop thread only). Returns c's slot, for CancelFlush when c closes first.
+  size_t ScheduleFlush(Connection* c) {
+    to_flush_.push_back(c);
+    return to_flush_.size() - 1;
+  }
+  void CancelFlush(size_t slot) { to_flush_[slot] = nullptr; }
+  // client-output-buffer-limit as of this pass's flushes: read once per pass rather than under
+  // the config lock once per write.
+  const OutputLimit& output_limit(ClientClass c) const {
+    return output_limits_[static_cast<int>(c)];
+  }
 
  private:
   static void OnAsync(uv_async_t* handle);
   static void OnDurableAsync(uv_async_t* handle);
   static void OnCheck(uv_check_t* handle);
+  static void OnPrepare(uv_prepare_t* handle);
+  void EndOfPass();
+  void ReadOutputLimits();
   void ReleaseDurable();
   static void OnTimer(uv_timer_t* handle);
   void Run();
@@ -67,7 +84,12 @@ class EventLoop {
   uv_loop_t loop_;
   uv_async_t async_;
   uv_async_t durable_async_;
+  // The end of a pass: after the I/O callbacks (check), and after the timers, before the loop
+  // waits for I/O (prepare).
   uv_check_t check_;
+  uv_prepare_t prepare_;
+  std::vector<Connection*> to_flush_;  // null: cancelled
+  OutputLimit output_limits_[3];       // by ClientClass
   std::vector<Connection*> waiting_durable_;  // each connection at most once
   std::atomic<bool> has_waiting_{false};
   std::thread::id thread_id_;
