@@ -271,9 +271,9 @@ void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>
   Unpark();
 }
 
-void Connection::DeliverMessage(const Message& m) {
-  if (closing_ || session_.subscribed() == 0) return;
-  out_.Append(session_.resp == 3 ? m.resp3 : m.resp2);
+void Connection::DeliverMessages(const DeliveryBatch& batch, size_t first, size_t last) {
+  if (closing_) return;
+  batch.AppendTo(&out_, session_.resp, first, last);
   ScheduleFlush();
 }
 

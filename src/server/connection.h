@@ -43,9 +43,9 @@ class Connection {
   uint64_t hold_lsn() const { return hold_lsn_; }
   bool waiting_durable() const { return waiting_durable_; }
   void set_waiting_durable(bool v) { waiting_durable_ = v; }
-  // A Pub/Sub message for this subscriber. Only appends; the output goes out at the end of the
-  // loop pass.
-  void DeliverMessage(const Message& m);
+  // Pub/Sub messages [first, last) of `batch` for this subscriber. Only appends; the output goes
+  // out at the end of the loop pass.
+  void DeliverMessages(const DeliveryBatch& batch, size_t first, size_t last);
   // The end of the loop pass: writes what was added since ScheduleFlush.
   void FlushScheduled() {
     flush_scheduled_ = false;

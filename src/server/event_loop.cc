@@ -15,7 +15,11 @@
 namespace runnel::server {
 
 EventLoop::EventLoop(Server* server, int index)
-    : server_(server), index_(index), stats_(commands::Commands().size()), rng_(index * 7919 + 1) {
+    : server_(server),
+      index_(index),
+      pubsub_(server, index),
+      stats_(commands::Commands().size()),
+      rng_(index * 7919 + 1) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &async_, &EventLoop::OnAsync);
   async_.data = this;
@@ -66,10 +70,12 @@ void EventLoop::OnPrepare(uv_prepare_t* handle) {
   static_cast<EventLoop*>(handle->data)->EndOfPass();
 }
 
-// Everything the pass produced goes out here, once: one write per connection with new output,
-// whether replies or messages; then the log goes to the kernel and the output that waited for
-// it is released.
+// Everything the pass produced goes out here, once: messages published on this thread to their
+// threads (this thread's own subscribers included), then one write per connection with new
+// output, whether replies or messages; then the log goes to the kernel and the output that
+// waited for it is released.
 void EventLoop::EndOfPass() {
+  pubsub_.HandOver();
   if (!to_flush_.empty()) {
     ReadOutputLimits();
     // By index: a flush that closes its connection cancels entries (sets them to null).
@@ -120,6 +126,7 @@ void EventLoop::Run() {
   uv_timer_start(&timer_, &EventLoop::OnTimer, period, period);
   uv_check_start(&check_, &EventLoop::OnCheck);
   uv_prepare_start(&prepare_, &EventLoop::OnPrepare);
+  pubsub_.BindToThisThread();
   uv_run(&loop_, UV_RUN_DEFAULT);
 }
 

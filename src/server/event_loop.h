@@ -1,6 +1,7 @@
 // One event-loop thread: a libuv loop, a mailbox other threads post work to (uv_async_t), the
-// connections that live on this thread, the end of each loop pass (connections with new output
-// are written, the log goes to the kernel, output waiting for it is released), and its periodic
+// connections that live on this thread, its side of Pub/Sub, the end of each loop pass
+// (messages published on the thread go to their threads, connections with new output are
+// written, the log goes to the kernel, output waiting for it is released), and its periodic
 // duties (active expiry of its share of the shards, idle-client timeouts).
 #pragma once
 
@@ -17,6 +18,7 @@
 
 #include "commands/context.h"
 #include "common/config.h"
+#include "server/pubsub.h"
 
 namespace runnel::server {
 
@@ -61,6 +63,7 @@ class EventLoop {
     return to_flush_.size() - 1;
   }
   void CancelFlush(size_t slot) { to_flush_[slot] = nullptr; }
+  LocalPubSub& pubsub() { return pubsub_; }
   // client-output-buffer-limit as of this pass's flushes: read once per pass rather than under
   // the config lock once per write.
   const OutputLimit& output_limit(ClientClass c) const {
@@ -90,6 +93,7 @@ class EventLoop {
   uv_prepare_t prepare_;
   std::vector<Connection*> to_flush_;  // null: cancelled
   OutputLimit output_limits_[3];       // by ClientClass
+  LocalPubSub pubsub_;
   std::vector<Connection*> waiting_durable_;  // each connection at most once
   std::atomic<bool> has_waiting_{false};
   std::thread::id thread_id_;

@@ -171,13 +171,21 @@ void Server::DeliverUnblocked(int thread, uint64_t client_id,
   });
 }
 
-void Server::Deliver(int thread,
-                     std::vector<std::pair<uint64_t, std::shared_ptr<const Message>>> batch) {
+void Server::Deliver(int thread, DeliveryBatch batch) {
   EventLoop* loop = loops_[thread].get();
-  loop->Post([loop, batch = std::move(batch)] {
-    for (auto& [id, msg] : batch)
-      if (Connection* c = loop->Find(id)) c->DeliverMessage(*msg);
-  });
+  loop->Post([loop, batch = std::move(batch)] { loop->pubsub().FanOut(batch); });
+}
+
+// Subscriptions change on the subscriber's own thread (its commands, its closing).
+bool Server::Subscribe(const commands::Session& s, int kind, const std::string& name) {
+  EventLoop* loop = loops_[s.thread].get();
+  Connection* c = loop->Find(s.id);
+  if (c == nullptr) return false;
+  return loop->pubsub().Subscribe(static_cast<Channel>(kind), name, c, s.id);
+}
+
+bool Server::Unsubscribe(const commands::Session& s, int kind, const std::string& name) {
+  return loops_[s.thread]->pubsub().Unsubscribe(static_cast<Channel>(kind), name, s.id);
 }
 
 int Server::UnblockClient(uint64_t id, bool with_error) {

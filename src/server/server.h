@@ -55,12 +55,8 @@ class Server : public commands::ServerApi {
   bool Reload(std::string* error) override;
   std::string PersistenceInfo() override;
   void InjectWalFault(const std::string& what, int err) override { Persistence::SetFault(what, err); }
-  bool Subscribe(const commands::Session& s, int kind, const std::string& name) override {
-    return pubsub_.Subscribe(static_cast<Channel>(kind), name, s.thread, s.id);
-  }
-  bool Unsubscribe(const commands::Session& s, int kind, const std::string& name) override {
-    return pubsub_.Unsubscribe(static_cast<Channel>(kind), name, s.id);
-  }
+  bool Subscribe(const commands::Session& s, int kind, const std::string& name) override;
+  bool Unsubscribe(const commands::Session& s, int kind, const std::string& name) override;
   int Publish(int kind, std::string_view channel, std::string_view message) override {
     return pubsub_.Publish(static_cast<Channel>(kind), channel, message);
   }
@@ -71,9 +67,9 @@ class Server : public commands::ServerApi {
     return pubsub_.Subscribers(static_cast<Channel>(kind), name);
   }
   int PubSubPatterns() override { return pubsub_.Patterns(); }
-  // Hands published messages to subscribers on `thread`.
-  void Deliver(int thread,
-               std::vector<std::pair<uint64_t, std::shared_ptr<const Message>>> batch);
+  PubSub& pubsub() { return pubsub_; }
+  // Hands messages published on another thread to `thread`, in one mailbox post.
+  void Deliver(int thread, DeliveryBatch batch);
   int UnblockClient(uint64_t id, bool with_error) override;
   uint64_t TotalConnections() override { return total_connections_.load(); }
   uint64_t RejectedConnections() override { return rejected_connections_.load(); }
