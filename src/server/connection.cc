@@ -274,6 +274,7 @@ void Connection::DeliverUnblocked(const std::shared_ptr<commands::BlockedClient>
 void Connection::DeliverMessages(const DeliveryBatch& batch, size_t first, size_t last) {
   if (closing_) return;
   batch.AppendTo(&out_, session_.resp, first, last);
+  HoldFor(batch.items[last - 1].lsn);  // the latest of them: positions never decrease
   ScheduleFlush();
 }
 

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <mutex>
 
+#include "commands/wal_log.h"
 #include "common/glob.h"
+#include "persist/wal.h"
 #include "resp/out_buffer.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -40,15 +42,15 @@ void Format(std::string* out, std::initializer_list<std::string_view> parts) {
 // Queues between threads
 // ---------------------------------------------------------------------------------------------
 
-void DeliveryBatch::Add(Channel kind, uint64_t version, std::string_view name,
+void DeliveryBatch::Add(Channel kind, uint64_t version, uint64_t lsn, std::string_view name,
                         std::string_view frame) {
   // Consecutive messages to one name share its copy.
   if (!items.empty() && items.back().kind == kind && this->name(items.back()) == name) {
     const Item& last = items.back();
-    items.push_back({kind, version, last.name_offset, frames.size(), last.name_len,
+    items.push_back({kind, version, lsn, last.name_offset, frames.size(), last.name_len,
                      static_cast<uint32_t>(frame.size())});
   } else {
-    items.push_back({kind, version, names.size(), frames.size(),
+    items.push_back({kind, version, lsn, names.size(), frames.size(),
                      static_cast<uint32_t>(name.size()), static_cast<uint32_t>(frame.size())});
     names.append(name);
   }
@@ -76,11 +78,12 @@ void DeliveryBatch::AppendTo(resp::OutBuffer* out, int resp, size_t first, size_
 }
 
 void Outbox::Add(const std::vector<int>& per_thread, Channel kind, uint64_t version,
-                 std::string_view name, std::initializer_list<std::string_view> parts) {
+                 uint64_t lsn, std::string_view name,
+                 std::initializer_list<std::string_view> parts) {
   if (batches_.size() < per_thread.size()) batches_.resize(per_thread.size());
   Format(&frame_, parts);
   for (size_t t = 0; t < per_thread.size(); ++t)
-    if (per_thread[t] > 0) batches_[t].Add(kind, version, name, frame_);
+    if (per_thread[t] > 0) batches_[t].Add(kind, version, lsn, name, frame_);
 }
 
 void Outbox::HandOver(Server* server, LocalPubSub* own) {
@@ -126,19 +129,21 @@ int PubSub::Publish(Channel kind, std::string_view channel, std::string_view mes
   LocalPubSub* here = LocalPubSub::Current();
   Outbox own;
   Outbox& out = here != nullptr ? here->outbox() : own;
+  persist::Wal* wal = commands::GetWal();
+  uint64_t lsn = wal != nullptr ? wal->last_lsn() : 0;
   int receivers = 0;
   {
     std::shared_lock lock(mu_);
     Table& t = kind == Channel::kShard ? shard_ : channels_;
     if (auto it = t.find(channel); it != t.end()) {
-      out.Add(it->second.per_thread, kind, version_, channel,
+      out.Add(it->second.per_thread, kind, version_, lsn, channel,
               {kind == Channel::kShard ? "smessage" : "message", channel, message});
       receivers += it->second.total;
     }
     if (kind == Channel::kChannel) {
       for (auto& [pattern, e] : patterns_) {
         if (!GlobMatch(pattern, channel)) continue;
-        out.Add(e.per_thread, Channel::kPattern, version_, pattern,
+        out.Add(e.per_thread, Channel::kPattern, version_, lsn, pattern,
                 {"pmessage", pattern, channel, message});
         receivers += e.total;
       }

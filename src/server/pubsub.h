@@ -41,14 +41,16 @@ struct DeliveryBatch {
   struct Item {
     Channel kind;      // the receiver's table to look the name up in (a pmessage's is kPattern)
     uint64_t version;  // registry version at publish time; later subscriptions do not get it
+    uint64_t lsn;      // the log's last position at publish time (0: no log): see Publish
     size_t name_offset, frame_offset;  // in `names` and `frames`
     uint32_t name_len, frame_len;
   };
   std::string names;
   std::string frames;
-  std::vector<Item> items;  // in publish order, so `version` never decreases
+  std::vector<Item> items;  // in publish order, so `version` and `lsn` never decrease
 
-  void Add(Channel kind, uint64_t version, std::string_view name, std::string_view frame);
+  void Add(Channel kind, uint64_t version, uint64_t lsn, std::string_view name,
+           std::string_view frame);
   bool empty() const { return items.empty(); }
   void Clear();
   std::string_view name(const Item& i) const { return {names.data() + i.name_offset, i.name_len}; }
@@ -60,7 +62,7 @@ struct DeliveryBatch {
 class Outbox {
  public:
   // Queues the message made of `parts` for every thread with subscribers in `per_thread`.
-  void Add(const std::vector<int>& per_thread, Channel kind, uint64_t version,
+  void Add(const std::vector<int>& per_thread, Channel kind, uint64_t version, uint64_t lsn,
            std::string_view name, std::initializer_list<std::string_view> parts);
   // Fans the queue for `own`'s thread out there (if `own`), and posts every other queue to its
   // thread's mailbox.
@@ -80,7 +82,9 @@ class PubSub {
   void Remove(Channel kind, std::string_view name, int thread);
   // Queues `message` for every subscriber of `channel` (and of matching patterns for ordinary
   // channels); returns how many receivers it has. The calling loop thread sends the queue at
-  // the end of its iteration; any other thread sends it at once.
+  // the end of its iteration; any other thread sends it at once. A message may tell of a write
+  // (keyspace events are published once the write is logged), so like a reply it reaches a
+  // subscriber only once the log is durable up to where it was when the message was published.
   int Publish(Channel kind, std::string_view channel, std::string_view message);
 
   // Introspection (PUBSUB, INFO).

@@ -1,7 +1,7 @@
 // Pub/Sub fan-out in batches: pipelined bursts from several publishers reach subscribers on
 // every event-loop thread complete and in each publisher's order (RESP2 arrays, RESP3 pushes,
-// pattern messages), and the pubsub output-buffer limits still cut a subscriber that does not
-// read while those that read get everything.
+// pattern messages), the pubsub output-buffer limits still cut a subscriber that does not read
+// while those that read get everything, and a message waits, like a reply, for the log.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -186,4 +186,26 @@ TEST_CASE("pubsub fan-out: the soft limit cuts a non-reader after its time, omem
   CHECK(std::chrono::steady_clock::now() - over_at > std::chrono::seconds(1));
   CHECK(received == sent);
   CHECK(slow.Closed(5000));
+}
+
+TEST_CASE("pubsub fan-out: a message waits, like a reply, until the log is durable") {
+  ServerProcess p({"--appendfsync", "always", "--save", "", "--checkpoint-interval", "0",
+                   "--notify-keyspace-events", "K$", "--threads", "2"});
+  RawClient sub(p.port()), sub2(p.port());  // one on each thread
+  sub.Command({"SUBSCRIBE", "__keyspace@0__:k"});
+  sub2.Command({"SUBSCRIBE", "__keyspace@0__:k"});
+  Client admin(p.port());
+  CHECK(admin.Run({"SET", "k", "old"}) == "OK");
+  CHECK(sub.ReadValue() == "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n");
+  CHECK(sub2.ReadValue() == "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n");
+  // With fsyncs failing nothing becomes durable: the event of the next SET tells of a write a
+  // crash could take back, so no subscriber may see it yet.
+  CHECK(admin.Run({"DEBUG", "WAL-FAULT", "EIO", "FSYNC"}) == "OK");
+  RawClient writer(p.port());
+  writer.Write("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nnew\r\n");
+  CHECK(sub.ReadValue(1000).empty());
+  CHECK(sub2.ReadValue(100).empty());
+  CHECK(admin.Run({"DEBUG", "WAL-FAULT", "OFF"}) == "OK");
+  CHECK(sub.ReadValue(10000) == "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n");
+  CHECK(sub2.ReadValue(10000) == "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n");
 }
