@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "commands/notify.h"
+#include "commands/dispatch.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "persist/wal.h"
@@ -195,7 +196,8 @@ void EventLoop::OnTimer(uv_timer_t* handle) { static_cast<EventLoop*>(handle->da
 void EventLoop::Tick() {
   Config& config = GlobalConfig();
   int64_t now = NowMs();
-  if (config.active_expire_enabled.load(std::memory_order_relaxed)) {
+  // Not while loading: the replay owns the shards then, and replays expiries at their own time.
+  if (config.active_expire_enabled.load(std::memory_order_relaxed) && !commands::Loading()) {
     // Like Redis, at most a quarter of each timer period goes to expiry, scaled by effort.
     int64_t period_us = 1000000 / config.hz.load();
     int64_t budget = period_us / 4 * (9 + config.active_expire_effort.load()) / 10;
