@@ -16,6 +16,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "common/config.h"
@@ -404,33 +405,6 @@ void CmdHRandField(CommandContext& ctx) {
 // HSCAN
 // ---------------------------------------------------------------------------------------------
 
-// HSCAN's options after the cursor; replies on error.
-bool ParseScanOptions(CommandContext& ctx, int64_t* count, std::string_view* pattern) {
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    if (i + 1 >= ctx.argc()) {
-      ctx.Error(kErrSyntax);
-      return false;
-    }
-    std::string_view value = ctx.arg(i + 1);
-    if (EqualsIgnoreCase(ctx.arg(i), "count")) {
-      if (!ParseInt64(value, count)) {
-        ctx.Error(kErrNotInteger);
-        return false;
-      }
-      if (*count < 1) {
-        ctx.Error(kErrSyntax);
-        return false;
-      }
-    } else if (EqualsIgnoreCase(ctx.arg(i), "match")) {
-      *pattern = value == "*" ? std::string_view() : value;
-    } else {
-      ctx.Error(kErrSyntax);
-      return false;
-    }
-  }
-  return true;
-}
-
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdHScan(CommandContext& ctx) {
   uint64_t cursor;
@@ -444,9 +418,10 @@ void CmdHScan(CommandContext& ctx) {
     out.EmptyArray();
   });
   if (e == nullptr) return;
-  int64_t count = 10;
-  std::string_view pattern;
-  if (!ParseScanOptions(ctx, &count, &pattern)) return;
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, &opts)) return;
+  const std::string_view pattern = opts.pattern;
+  const int64_t count = opts.count;
   // Copies: a packed integer's text lives only as long as the walk's current pair.
   std::vector<std::string> items;  // field, value, ...
   auto collect = [&](std::string_view field, std::string_view value) {

@@ -19,6 +19,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "common/util.h"
@@ -509,9 +510,7 @@ constexpr int kShardBits = 8;
 
 struct ScanRequest {
   uint64_t cursor = 0;
-  int64_t count = 10;
-  std::string_view pattern;  // empty: no MATCH (or MATCH *)
-  std::string_view type;     // empty: no TYPE
+  ScanOptions opts;
 };
 
 // Parses SCAN's arguments; replies with the error and returns false if they are invalid.
@@ -520,32 +519,7 @@ bool ParseScan(CommandContext& ctx, ScanRequest* req) {
     ctx.Error(kErrInvalidCursor);
     return false;
   }
-  for (size_t i = 2; i < ctx.argc(); i += 2) {
-    std::string_view opt = ctx.arg(i);
-    if (i + 1 >= ctx.argc()) {
-      ctx.Error(kErrSyntax);
-      return false;
-    }
-    std::string_view value = ctx.arg(i + 1);
-    if (EqualsIgnoreCase(opt, "count")) {
-      if (!ParseInt64(value, &req->count)) {
-        ctx.Error(kErrNotInteger);
-        return false;
-      }
-      if (req->count < 1) {
-        ctx.Error(kErrSyntax);
-        return false;
-      }
-    } else if (EqualsIgnoreCase(opt, "match")) {
-      req->pattern = value == "*" ? std::string_view() : value;
-    } else if (EqualsIgnoreCase(opt, "type")) {
-      req->type = value;
-    } else {
-      ctx.Error(kErrSyntax);
-      return false;
-    }
-  }
-  return true;
+  return ParseScanOptions(ctx, 2, true, &req->opts);
 }
 
 // Scans one shard's table from `*cursor` until the table is done, `*budget` bucket visits are
@@ -559,14 +533,14 @@ void ScanShard(CommandContext& ctx, const ScanRequest& req, Table& t, uint64_t* 
     ++*visited;
     if (Expired(t, e, now)) {
       expired.emplace_back(e->key());
-    } else if ((req.pattern.empty() || GlobMatch(req.pattern, e->key())) &&
-               (req.type.empty() || EqualsIgnoreCase(req.type, TypeName(e->type)))) {
+    } else if ((req.opts.pattern.empty() || GlobMatch(req.opts.pattern, e->key())) &&
+               (req.opts.type.empty() || EqualsIgnoreCase(req.opts.type, TypeName(e->type)))) {
       keys->emplace_back(e->key());
     }
   };
   do {
     *cursor = t.dict().Scan(*cursor, visit);
-  } while (*cursor != 0 && --*budget > 0 && *visited < req.count);
+  } while (*cursor != 0 && --*budget > 0 && *visited < req.opts.count);
   Db db = ctx.db();
   for (const auto& k : expired) db.Find(k, false);  // deletes it as expired
 }
@@ -576,7 +550,7 @@ uint64_t ScanKeyspace(CommandContext& ctx, const ScanRequest& req,
                       std::vector<std::string>* keys) {
   int shard = static_cast<int>(req.cursor & (Keyspace::kShards - 1));
   uint64_t cursor = req.cursor >> kShardBits;
-  int64_t budget = req.count > INT64_MAX / 10 ? INT64_MAX : req.count * 10;
+  int64_t budget = req.opts.count > INT64_MAX / 10 ? INT64_MAX : req.opts.count * 10;
   int64_t visited = 0;
   const int db = SessionDb(ctx);
   while (true) {
@@ -591,7 +565,7 @@ uint64_t ScanKeyspace(CommandContext& ctx, const ScanRequest& req,
       }
     }
     if (cursor == 0 && ++shard == Keyspace::kShards) return 0;
-    if (budget <= 0 || visited >= req.count) return (cursor << kShardBits) | shard;
+    if (budget <= 0 || visited >= req.opts.count) return (cursor << kShardBits) | shard;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/scan_options.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -381,31 +382,6 @@ void CmdSMove(CommandContext& ctx) {
 // SSCAN
 // ---------------------------------------------------------------------------------------------
 
-// MATCH and COUNT after the cursor; replies the error and returns false if they are invalid.
-bool ParseScanOptions(CommandContext& ctx, std::string_view* pattern, uint64_t* count) {
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "count") && has_value) {
-      int64_t n;
-      if (!ParseInt64(ctx.arg(i + 1), &n)) {
-        ctx.Error(kErrNotInteger);
-        return false;
-      }
-      if (n < 1) {
-        ctx.Error(kErrSyntax);
-        return false;
-      }
-      *count = static_cast<uint64_t>(n);
-    } else if (EqualsIgnoreCase(ctx.arg(i), "match") && has_value) {
-      *pattern = ctx.arg(i + 1) == "*" ? std::string_view() : ctx.arg(i + 1);
-    } else {
-      ctx.Error(kErrSyntax);
-      return false;
-    }
-  }
-  return true;
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdSScan(CommandContext& ctx) {
   uint64_t cursor;
@@ -417,11 +393,10 @@ void CmdSScan(CommandContext& ctx) {
   std::vector<std::string> found;
   uint64_t next = 0;
   if (s != nullptr) {
-    std::string_view pattern;
-    uint64_t count = 10;
-    if (!ParseScanOptions(ctx, &pattern, &count)) return;
-    next = s->Scan(cursor, count, [&](std::string_view m) {
-      if (pattern.empty() || GlobMatch(pattern, m)) found.emplace_back(m);
+    ScanOptions opts;
+    if (!ParseScanOptions(ctx, 3, false, &opts)) return;
+    next = s->Scan(cursor, static_cast<uint64_t>(opts.count), [&](std::string_view m) {
+      if (opts.pattern.empty() || GlobMatch(opts.pattern, m)) found.emplace_back(m);
     });
   }
   ctx.out().ArrayHeader(2);

@@ -19,6 +19,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/scan_options.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -520,24 +521,6 @@ void CmdZRandMember(CommandContext& ctx) {
 // ZSCAN
 // ---------------------------------------------------------------------------------------------
 
-// MATCH and COUNT after the cursor; replies the error and returns false if they are invalid.
-bool ParseScanOptions(CommandContext& ctx, std::string_view* pattern, uint64_t* count) {
-  for (size_t i = 3; i < ctx.argc(); i += 2) {
-    const bool has_value = i + 1 < ctx.argc();
-    if (EqualsIgnoreCase(ctx.arg(i), "count") && has_value) {
-      int64_t n;
-      if (!ParseInt64(ctx.arg(i + 1), &n)) return ctx.Error(kErrNotInteger), false;
-      if (n < 1) return ctx.Error(kErrSyntax), false;
-      *count = static_cast<uint64_t>(n);
-    } else if (EqualsIgnoreCase(ctx.arg(i), "match") && has_value) {
-      *pattern = ctx.arg(i + 1) == "*" ? std::string_view() : ctx.arg(i + 1);
-    } else {
-      return ctx.Error(kErrSyntax), false;
-    }
-  }
-  return true;
-}
-
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdZScan(CommandContext& ctx) {
   uint64_t cursor;
@@ -549,11 +532,10 @@ void CmdZScan(CommandContext& ctx) {
   std::vector<std::pair<std::string, double>> found;
   uint64_t next = 0;
   if (z != nullptr) {
-    std::string_view pattern;
-    uint64_t count = 10;
-    if (!ParseScanOptions(ctx, &pattern, &count)) return;
-    next = z->Scan(cursor, count, [&](std::string_view m, double s) {
-      if (pattern.empty() || GlobMatch(pattern, m)) found.emplace_back(m, s);
+    ScanOptions opts;
+    if (!ParseScanOptions(ctx, 3, false, &opts)) return;
+    next = z->Scan(cursor, static_cast<uint64_t>(opts.count), [&](std::string_view m, double s) {
+      if (opts.pattern.empty() || GlobMatch(opts.pattern, m)) found.emplace_back(m, s);
       return true;
     });
   }
