@@ -101,36 +101,6 @@ int64_t StoreResult(CommandContext& ctx, engine::Db& db, std::string_view dst,
   return n;
 }
 
-bool ParseScore(std::string_view s, double* out) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  double v;
-  // Plain decimal forms go through from_chars, which needs no terminated copy.
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec == std::errc() && end == s.data() + s.size()) {
-    if (std::isnan(v)) return false;
-    *out = v;
-    return true;
-  }
-  // The rest (a leading '+', hex floats, overflow, underflow) gets strtod's exact verdict.
-  char small[128];
-  std::string big;
-  char* buf = small;
-  if (s.size() >= sizeof(small)) {
-    big.assign(s);
-    buf = big.data();
-  } else {
-    std::memcpy(small, s.data(), s.size());
-    small[s.size()] = '\0';
-  }
-  errno = 0;
-  char* stop;
-  v = std::strtod(buf, &stop);
-  if (stop != buf + s.size() || std::isnan(v)) return false;
-  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
-  *out = v;
-  return true;
-}
-
 namespace {
 
 // One end of a score range: strtod over the text (up to an embedded NUL, leading spaces and
@@ -138,18 +108,9 @@ namespace {
 bool ParseScoreBound(std::string_view s, double* v, bool* exclusive) {
   *exclusive = !s.empty() && s[0] == '(';
   if (*exclusive) s.remove_prefix(1);
-  char small[128];
-  std::string big;
-  char* buf = small;
-  if (s.size() >= sizeof(small)) {
-    big.assign(s);
-    buf = big.data();
-  } else {
-    std::memcpy(small, s.data(), s.size());
-    small[s.size()] = '\0';
-  }
+  CString c(s);
   char* stop;
-  *v = std::strtod(buf, &stop);
+  *v = std::strtod(c.c_str(), &stop);
   return *stop == '\0' && !std::isnan(*v);
 }
 
@@ -334,7 +295,7 @@ void CmdZAdd(CommandContext& ctx) {
     scores = big.get();
   }
   for (size_t i = 0; i < a.pairs; ++i)
-    if (!ParseScore(ctx.arg(a.first + 2 * i), &scores[i])) return ctx.Error(kErrNotFloat);
+    if (!ParseDouble(ctx.arg(a.first + 2 * i), &scores[i])) return ctx.Error(kErrNotFloat);
   ApplyAdd(ctx, a, scores);
 }
 
@@ -342,7 +303,7 @@ void CmdZAdd(CommandContext& ctx) {
 void CmdZIncrBy(CommandContext& ctx) {
   AddArgs a{engine::kZAddIncr, false, 2, 1};
   double score;
-  if (!ParseScore(ctx.arg(2), &score)) return ctx.Error(kErrNotFloat);
+  if (!ParseDouble(ctx.arg(2), &score)) return ctx.Error(kErrNotFloat);
   ApplyAdd(ctx, a, &score);
 }
 

@@ -129,7 +129,7 @@ bool ParseOptions(CommandContext& ctx, size_t i, Op op, bool store, AlgebraArgs*
     std::string_view opt = ctx.arg(i);
     if (weighted && left >= n + 1 && EqualsIgnoreCase(opt, "weights")) {
       for (size_t k = 0; k < n; ++k)
-        if (!ParseScore(ctx.arg(i + 1 + k), &a->sources[k].weight))
+        if (!ParseDouble(ctx.arg(i + 1 + k), &a->sources[k].weight))
           return ctx.Error("ERR weight value is not a float"), false;
       i += n + 1;
     } else if (weighted && left >= 2 && EqualsIgnoreCase(opt, "aggregate")) {

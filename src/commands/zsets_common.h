@@ -53,10 +53,7 @@ int64_t StoreResult(CommandContext& ctx, engine::Db& db, std::string_view dst,
                     std::unique_ptr<ZSet> result, std::string_view event);
 
 // --- Arguments ---
-// A score as ZADD reads it (Redis's getDoubleFromObject): the whole argument through strtod, no
-// leading space, no NaN, nothing that overflows to infinity or underflows to zero; "inf",
-// "-inf" and hex floats pass.
-bool ParseScore(std::string_view s, double* out);
+// Scores and weights are read with ParseDouble (common/util.h), Redis's getDoubleFromObject.
 // "1", "(1", "-inf", "+inf" as min and max of a score range (Redis's zslParseRange).
 bool ParseScoreRange(std::string_view min, std::string_view max, engine::ScoreRange* r);
 // "[a", "(a", "-", "+" as min and max of a lex range; the range's views point into the args.

@@ -1,6 +1,7 @@
 #include "common/util.h"
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -66,13 +67,11 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   if (std::isspace(static_cast<unsigned char>(s.front())) ||
       std::isspace(static_cast<unsigned char>(s.back())))
     return false;
-  char buf[5 * 1024 + 1];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::strlen(buf) != s.size()) return false;  // embedded NUL
+  CString c(s);
+  if (std::strlen(c.c_str()) != s.size()) return false;  // embedded NUL
   errno = 0;
   char* end;
-  long double v = std::strtold(buf, &end);
+  long double v = std::strtold(c.c_str(), &end);
   if (*end != '\0' || errno == ERANGE || std::isnan(v) || std::isinf(v)) return false;
   *out = v;
   return true;
@@ -81,13 +80,11 @@ bool ParseLongDouble(std::string_view s, long double* out) {
 bool ParseLongDoubleOperand(std::string_view s, long double* out) {
   constexpr size_t kMaxChars = 5 * 1024;
   if (s.empty() || s.size() >= kMaxChars) return false;
-  char buf[kMaxChars];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::isspace(static_cast<unsigned char>(buf[0]))) return false;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  CString c(s);
   errno = 0;
   char* end;
-  long double v = std::strtold(buf, &end);
+  long double v = std::strtold(c.c_str(), &end);
   if (*end != '\0' || std::isnan(v)) return false;
   if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
   *out = v;
@@ -110,21 +107,32 @@ bool ParseScanCursor(std::string_view s, uint64_t* out) {
   return true;
 }
 
+CString::CString(std::string_view s) : size_(s.size()) {
+  if (s.size() < sizeof(small_)) {
+    std::memcpy(small_, s.data(), s.size());
+    small_[s.size()] = '\0';
+    p_ = small_;
+  } else {
+    big_.assign(s);
+    p_ = big_.c_str();
+  }
+}
+
 bool ParseDouble(std::string_view s, double* out, bool allow_inf) {
-  if (s.empty() || s.size() > 5 * 1024) return false;
-  if (std::isspace(static_cast<unsigned char>(s.front())) ||
-      std::isspace(static_cast<unsigned char>(s.back())))
-    return false;
-  char buf[5 * 1024 + 1];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::strlen(buf) != s.size()) return false;
-  errno = 0;
-  char* end;
-  double v = std::strtod(buf, &end);
-  if (*end != '\0' || std::isnan(v)) return false;
-  if (errno == ERANGE && !std::isinf(v) && v != 0) return false;
-  if (std::isinf(v) && !allow_inf) return false;
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  double v;
+  // Plain decimal forms go through from_chars, which needs no terminated copy.
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    // The rest (a leading '+', hex floats, overflow, underflow) gets strtod's exact verdict.
+    CString c(s);
+    errno = 0;
+    char* stop;
+    v = std::strtod(c.c_str(), &stop);
+    if (stop != c.c_str() + c.size()) return false;
+    if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
+  }
+  if (std::isnan(v) || (std::isinf(v) && !allow_inf)) return false;
   *out = v;
   return true;
 }

@@ -22,8 +22,27 @@ bool ParseLongDoubleOperand(std::string_view s, long double* out);
 // A SCAN cursor as Redis reads it (strtoul rules): an optional sign and decimal digits; a negative
 // value wraps around; "" is 0.
 bool ParseScanCursor(std::string_view s, uint64_t* out);
-// A double; accepts "inf", "+inf", "-inf" when allow_inf; rejects nan.
+// A double as Redis reads one (getDoubleFromObject): the whole argument through strtod, no
+// leading space, no NaN, nothing that overflows to infinity or underflows to zero; "inf", "-inf"
+// (unless !allow_inf) and hex floats pass.
 bool ParseDouble(std::string_view s, double* out, bool allow_inf = true);
+
+// A NUL-terminated copy of `s` for the C parsing functions (strtod, strtold): on the stack when
+// short. An embedded NUL ends the C string early, as it ends Redis's.
+class CString {
+ public:
+  explicit CString(std::string_view s);
+  CString(const CString&) = delete;
+  CString& operator=(const CString&) = delete;
+  const char* c_str() const { return p_; }
+  size_t size() const { return size_; }
+
+ private:
+  char small_[128];
+  std::string big_;
+  const char* p_;
+  size_t size_;
+};
 
 // Writes v in decimal to buf (at least 21 bytes); returns the length.
 size_t FormatInt64(int64_t v, char* buf);
