@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <doctest/doctest.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -368,6 +369,42 @@ bool RawClient::Closed(int timeout_ms) {
       if (n < 0) return errno != EAGAIN;
       buf_.append(tmp, static_cast<size_t>(n));
     }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for tests with several clients
+// ---------------------------------------------------------------------------------------------
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+int64_t MsSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::unique_ptr<Client> Connect(int port) {
+  auto c = std::make_unique<Client>(port, false);
+  c->Run({"SELECT", "9"});
+  return c;
+}
+
+void SendNow(Client& c, const std::vector<std::string>& args) {
+  c.Send(args);
+  int done = 0;
+  while (!done) REQUIRE(redisBufferWrite(c.context(), &done) == REDIS_OK);
+}
+
+long long BlockedClients(Client& c) {
+  std::string text = c.Run({"INFO", "clients"}).str;
+  size_t at = text.find("blocked_clients:");
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + 16));
+}
+
+bool WaitBlocked(Client& c, long long n) {
+  for (int i = 0; i < 250; ++i) {
+    if (BlockedClients(c) == n) return true;
+    SleepMs(20);
   }
   return false;
 }

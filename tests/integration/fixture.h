@@ -10,8 +10,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,5 +122,17 @@ class RawClient {
 
 // Length of the first complete RESP value in buf, or 0 if incomplete.
 size_t RespValueLength(std::string_view buf);
+
+// --- Helpers for tests with several clients (blocking commands, races) ---
+using Clock = std::chrono::steady_clock;
+void SleepMs(int ms);
+int64_t MsSince(Clock::time_point t);
+// A client on database 9 that does not flush it (the test's first Client did).
+std::unique_ptr<Client> Connect(int port = SharedServer().port());
+// Sends a command without waiting for its reply (hiredis only buffers until a read).
+void SendNow(Client& c, const std::vector<std::string>& args);
+// INFO clients' blocked_clients, and waiting (up to 5 s) until it is `n`.
+long long BlockedClients(Client& c);
+bool WaitBlocked(Client& c, long long n);
 
 }  // namespace runnel::test

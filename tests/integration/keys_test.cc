@@ -15,8 +15,6 @@
 namespace runnel::test {
 namespace {
 
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 std::vector<std::string> Sorted(const Reply& r) {
   std::vector<std::string> out;
   for (const auto& e : r.elements) out.push_back(e.str);

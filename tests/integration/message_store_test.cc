@@ -31,12 +31,6 @@ std::string Partition(int topic, int p) {
 }
 std::string Group(int topic) { return "readers" + std::to_string(topic); }
 
-std::unique_ptr<Client> Connect() {
-  auto c = std::make_unique<Client>(SharedServer().port(), false);
-  c->Run({"SELECT", "9"});
-  return c;
-}
-
 // What the consumers of one topic did, checked by the test thread afterwards.
 struct Topic {
   int index = 0;

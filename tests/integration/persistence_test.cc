@@ -41,8 +41,6 @@ int64_t WallMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 std::string Printable(std::string_view s) {
   std::string out;
   for (unsigned char ch : s.substr(0, 60)) {

@@ -15,47 +15,6 @@
 #include "fixture.h"
 
 namespace runnel::test {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-int64_t MsSince(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
-// A client on database 9 that does not flush it (the test's first Client did).
-std::unique_ptr<Client> Connect() {
-  auto c = std::make_unique<Client>(SharedServer().port(), false);
-  c->Run({"SELECT", "9"});
-  return c;
-}
-
-// Sends a command without waiting for its reply (hiredis only buffers until a read).
-void SendNow(Client& c, const std::vector<std::string>& args) {
-  c.Send(args);
-  int done = 0;
-  while (!done) REQUIRE(redisBufferWrite(c.context(), &done) == REDIS_OK);
-}
-
-long long InfoField(Client& c, const std::string& section, const std::string& field) {
-  std::string text = c.Run({"INFO", section}).str;
-  size_t at = text.find(field + ":");
-  return at == std::string::npos ? -1 : std::stoll(text.substr(at + field.size() + 1));
-}
-
-// Waits until `n` clients are blocked (the server has registered the readers).
-bool WaitBlocked(Client& c, long long n) {
-  for (int i = 0; i < 250; ++i) {
-    if (InfoField(c, "clients", "blocked_clients") == n) return true;
-    SleepMs(20);
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("streams-blocking: XREAD BLOCK is woken by XADD from another connection") {
   Client w;
   CHECK(w.Run({"XADD", "s", "1-0", "f", "old"}) == "1-0");

@@ -20,47 +20,6 @@
 #include "fixture.h"
 
 namespace runnel::test {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-int64_t MsSince(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
-
-// A client on database 9 that does not flush it (the test's first Client did).
-std::unique_ptr<Client> Connect(int port = SharedServer().port()) {
-  auto c = std::make_unique<Client>(port, false);
-  c->Run({"SELECT", "9"});
-  return c;
-}
-
-// Sends a command without waiting for its reply (hiredis only buffers until a read).
-void SendNow(Client& c, const std::vector<std::string>& args) {
-  c.Send(args);
-  int done = 0;
-  while (!done) REQUIRE(redisBufferWrite(c.context(), &done) == REDIS_OK);
-}
-
-long long BlockedClients(Client& c) {
-  std::string text = c.Run({"INFO", "clients"}).str;
-  size_t at = text.find("blocked_clients:");
-  return at == std::string::npos ? -1 : std::stoll(text.substr(at + 16));
-}
-
-// Waits until `n` clients are blocked (the server has registered them).
-bool WaitBlocked(Client& c, long long n) {
-  for (int i = 0; i < 250; ++i) {
-    if (BlockedClients(c) == n) return true;
-    SleepMs(20);
-  }
-  return false;
-}
-
-}  // namespace
-
 // ---------------------------------------------------------------------------------------------
 // Blocking pops
 // ---------------------------------------------------------------------------------------------
