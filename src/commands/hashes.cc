@@ -72,8 +72,6 @@ Entry* CreateHash(Db& db, std::string_view key, size_t packed_bytes) {
 }
 
 // Whether to log effects: only the write-ahead log reads them.
-bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
-
 // A table entry keeps a field's and a value's length in 32 bits: replies an error and returns
 // false if args[from..] hold a longer string (possible only with proto-max-bulk-len > 4 GB).
 bool CheckSizes(CommandContext& ctx, size_t from) {

@@ -37,8 +37,6 @@ constexpr std::string_view kErrCount = "ERR count should be greater than 0";
 // Longer waits are as good as forever, and keep deadlines far from overflowing.
 constexpr int64_t kMaxTimeoutMs = int64_t{1} << 52;
 
-bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
-
 const char* EndName(ListEnd end) { return end == ListEnd::kHead ? "LEFT" : "RIGHT"; }
 
 List* CreateList(engine::Db& db, std::string_view key) {

@@ -56,17 +56,6 @@ Set* CreateSet(engine::Db& db, std::string_view key, std::string_view first, siz
   return s;
 }
 
-bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
-
-bool KeysSpanShards(const CommandContext& ctx) {
-  std::vector<int> positions;
-  ctx.spec()->KeyPositions(ctx.args(), &positions);
-  for (int p : positions)
-    if (engine::Keyspace::ShardOf(ctx.arg(p)) != engine::Keyspace::ShardOf(ctx.arg(positions[0])))
-      return true;
-  return false;
-}
-
 void AddMemberEffects(CommandContext& ctx, std::string_view verb, std::string_view key,
                       const std::vector<std::string>& members) {
   for (size_t i = 0; i < members.size(); i += kEffectBatch) {

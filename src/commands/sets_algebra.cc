@@ -14,6 +14,7 @@
 #include "commands/errors.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
+#include "commands/wal_log.h"
 #include "common/util.h"
 #include "engine/keyspace.h"
 #include "engine/set.h"

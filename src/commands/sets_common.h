@@ -33,12 +33,7 @@ inline Set* FindSet(CommandContext& ctx, engine::Db& db, std::string_view key, b
 Set* CreateSet(engine::Db& db, std::string_view key, std::string_view first, size_t size_hint,
                const engine::SetLimits& limits);
 
-// --- The log ---
-// Whether to build effects (CommandContext::AddEffect): only the write-ahead log reads them.
-bool WantEffects(const CommandContext& ctx);
-// True if the command's keys lie in more than one shard (its arguments alone would not replay
-// shard by shard).
-bool KeysSpanShards(const CommandContext& ctx);
+// --- The log (WantEffects, KeysSpanShards: commands/wal_log.h) ---
 // Adds `verb key member...` effects for `members`, at most kEffectBatch members each.
 inline constexpr size_t kEffectBatch = 1024;
 void AddMemberEffects(CommandContext& ctx, std::string_view verb, std::string_view key,

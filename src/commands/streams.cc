@@ -109,8 +109,6 @@ uint64_t CountRange(const Stream& s, StreamId start, StreamId end, bool reverse,
   return n;
 }
 
-bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
-
 void ClaimLog::Claimed(StreamId id, int64_t time, uint64_t count) {
   if (!WantEffects(ctx_)) return;
   auto key = std::make_pair(time, count);

@@ -10,6 +10,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/table.h"
+#include "commands/wal_log.h"
 #include "engine/keyspace.h"
 #include "engine/stream.h"
 
@@ -75,9 +76,6 @@ inline void ReplyRange(resp::ReplyWriter& out, const Stream& s, StreamId start, 
 }
 
 // --- The log ---
-// Whether to build effects (CommandContext::AddEffect): only the write-ahead log reads them, so
-// with appendonly off, commands that hand out many entries skip the work and the memory.
-bool WantEffects(const CommandContext& ctx);
 
 // Collects the effects of deliveries and claims in one group for the write-ahead log, so a
 // command that hands out many entries logs one XCLAIM per distinct (time, count) with all their

@@ -85,6 +85,17 @@ void AddSplit(std::span<const std::string_view> argv, persist::CommandsBuilder* 
 void SetWal(persist::Wal* wal) { g_wal = wal; }
 persist::Wal* GetWal() { return g_wal; }
 
+bool WantEffects(const CommandContext& ctx) { return g_wal != nullptr && !ctx.replaying(); }
+
+bool KeysSpanShards(const CommandContext& ctx) {
+  thread_local std::vector<int> positions;
+  ctx.spec()->KeyPositions(ctx.args(), &positions);
+  for (int p : positions)
+    if (engine::Keyspace::ShardOf(ctx.arg(p)) != engine::Keyspace::ShardOf(ctx.arg(positions[0])))
+      return true;
+  return false;
+}
+
 uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<const int> shards) {
   persist::Wal* wal = g_wal;
   engine::Changes& changes = ctx.changes();

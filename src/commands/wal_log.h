@@ -35,6 +35,13 @@ namespace runnel::commands {
 void SetWal(persist::Wal* wal);
 persist::Wal* GetWal();
 
+// Whether a handler should build effects (CommandContext::AddEffect): only the log reads them,
+// so with appendonly off (and while replaying) commands skip the work and the memory.
+bool WantEffects(const CommandContext& ctx);
+// True if the command's keys lie in more than one shard (its arguments alone would not replay
+// shard by shard, so it must give per-shard effects).
+bool KeysSpanShards(const CommandContext& ctx);
+
 // Appends the effect of the command that just ran (its shards in `shards` are locked) and
 // raises those shards' last LSN. Returns the record's LSN, or 0 if nothing was logged.
 uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<const int> shards);

@@ -155,8 +155,6 @@ bool ParseNumKeys(CommandContext& ctx, size_t at, std::string_view error, size_t
   return true;
 }
 
-bool WantEffects(const CommandContext& ctx) { return sets::WantEffects(ctx); }
-bool KeysSpanShards(const CommandContext& ctx) { return sets::KeysSpanShards(ctx); }
 
 std::string ScoreText(double score) {
   char buf[48];

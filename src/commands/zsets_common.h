@@ -78,10 +78,6 @@ inline void ReplyElement(resp::ReplyWriter& out, std::string_view member, double
 }
 
 // --- The log ---
-// Whether to build effects (CommandContext::AddEffect): only the write-ahead log reads them.
-bool WantEffects(const CommandContext& ctx);
-// True if the command's keys lie in more than one shard.
-bool KeysSpanShards(const CommandContext& ctx);
 // A score as text that parses back to exactly the same double.
 std::string ScoreText(double score);
 // Adds "ZADD key score member ..." effects for `elements`, in batches.

@@ -13,6 +13,7 @@
 #include "commands/errors.h"
 #include "commands/lists_common.h"
 #include "commands/table.h"
+#include "commands/wal_log.h"
 #include "commands/zsets_common.h"
 #include "common/util.h"
 #include "engine/keyspace.h"
