@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "engine/list.h"
+#include "persist/coding.h"
 
 namespace runnel::engine {
 
@@ -19,28 +20,8 @@ namespace {
 constexpr char kMagic = 'L';
 constexpr uint8_t kVersion = 1;
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(static_cast<uint8_t>(v) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (size_t i = 0; i < in->size() && i < 10; ++i) {
-    uint64_t byte = static_cast<uint8_t>((*in)[i]);
-    if (i == 9 && byte > 1) return false;
-    result |= (byte & 0x7f) << (7 * i);
-    if (byte < 0x80) {
-      in->remove_prefix(i + 1);
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
+using persist::GetVarint;
+using persist::PutVarint;
 
 void PutNode(std::string* out, const ListNode& n) {
   PutVarint(out, n.count());

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "engine/set.h"
+#include "persist/coding.h"
 
 namespace runnel::engine {
 
@@ -18,13 +19,7 @@ namespace {
 constexpr char kMagic = 'S';
 constexpr uint8_t kVersion = 1;
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(static_cast<uint8_t>(v) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
+using persist::PutVarint;
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -42,18 +37,10 @@ class Reader {
     return true;
   }
   bool Varint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      uint8_t b;
-      if (!Byte(&b)) return false;
-      if (shift == 63 && b > 1) return false;  // more than 64 bits
-      result |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
+    std::string_view rest = in_.substr(pos_);
+    if (!persist::GetVarint(&rest, v)) return false;
+    pos_ = in_.size() - rest.size();
+    return true;
   }
   bool String(std::string_view* s) {
     uint64_t len;
