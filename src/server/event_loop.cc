@@ -45,7 +45,7 @@ void EventLoop::WaitDurable(Connection* c) {
   if (c->waiting_durable()) return;
   c->set_waiting_durable(true);
   waiting_durable_.push_back(c);
-  if (waiting_durable_.size() == 1) has_waiting_.store(true);
+  if (!has_waiting_.load(std::memory_order_relaxed)) has_waiting_.store(true);
 }
 
 void EventLoop::StopWaitingDurable(Connection* c) {
@@ -92,21 +92,23 @@ void EventLoop::EndOfPass() {
 }
 
 // Flushes every waiting connection whose output is now durable; the others stay waiting.
+// has_waiting_ stays set meanwhile, so an advance published by another thread during this call
+// still wakes the loop (NotifyDurable) and nobody is left waiting for a wake-up already missed.
 void EventLoop::ReleaseDurable() {
   persist::Wal* wal = commands::GetWal();
   if (wal == nullptr || waiting_durable_.empty()) return;
-  uint64_t durable = wal->durable_lsn();
-  std::vector<Connection*> waiting;
-  waiting.swap(waiting_durable_);
-  for (Connection* c : waiting) c->set_waiting_durable(false);
-  has_waiting_.store(false);
-  for (Connection* c : waiting) {
+  const uint64_t durable = wal->durable_lsn();
+  releasing_.swap(waiting_durable_);
+  for (Connection* c : releasing_) c->set_waiting_durable(false);
+  for (Connection* c : releasing_) {
     if (c->hold_lsn() <= durable) {
       c->OnDurable(durable);
     } else {
       WaitDurable(c);
     }
   }
+  releasing_.clear();
+  if (waiting_durable_.empty()) has_waiting_.store(false);
 }
 
 EventLoop::~EventLoop() {

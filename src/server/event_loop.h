@@ -49,8 +49,8 @@ class EventLoop {
   void CloseClient(uint64_t id);
   Connection* Find(uint64_t id);
   // Connections whose output waits for the log to become durable. At the end of each loop pass,
-  // after the scheduled flushes, the loop writes the log to the kernel itself (everysec/no) and
-  // releases what is durable; with always it waits for the writer thread's NotifyDurable.
+  // after the scheduled flushes, the loop commits the log itself (Wal::Commit) and releases
+  // what is durable; the rest is released by NotifyDurable.
   void WaitDurable(Connection* c);
   void StopWaitingDurable(Connection* c);
   // From whichever thread advanced the log's durable position: wakes this loop if a connection
@@ -95,6 +95,7 @@ class EventLoop {
   OutputLimit output_limits_[3];       // by ClientClass
   LocalPubSub pubsub_;
   std::vector<Connection*> waiting_durable_;  // each connection at most once
+  std::vector<Connection*> releasing_;        // ReleaseDurable's, kept for its capacity
   std::atomic<bool> has_waiting_{false};
   std::thread::id thread_id_;
   uv_timer_t timer_;
