@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "persist/coding.h"
 #include "persist/crc32c.h"
@@ -38,6 +40,16 @@ const char* ParseRecord(std::string_view data, size_t pos, Parsed* out) {
   out->payload = std::string_view(h + kRecordHeaderSize, len);
   out->size = kRecordHeaderSize + len;
   return nullptr;
+}
+
+bool IsZero(std::string_view bytes) {
+  if (bytes.empty() || bytes[0] != 0) return false;  // the common case: a record starts here
+  static const char kZeros[4096] = {};
+  for (size_t pos = 0; pos < bytes.size(); pos += sizeof kZeros) {
+    const size_t n = std::min(sizeof kZeros, bytes.size() - pos);
+    if (std::memcmp(bytes.data() + pos, kZeros, n) != 0) return false;
+  }
+  return true;
 }
 
 std::string Where(const std::string& path, size_t offset) {
@@ -125,6 +137,10 @@ bool WalReader::Next(RecordView* record) {
       done_ = true;
       return false;
     }
+    if (IsZero(data_.substr(pos_))) {
+      EndAtZeros();
+      continue;
+    }
     Parsed p;
     if (const char* why = ParseRecord(data_, pos_, &p)) {
       if (last_segment() && !ValidRecordFrom(pos_ + 1)) {
@@ -166,6 +182,22 @@ bool WalReader::ValidRecordFrom(size_t start) const {
     if (ParseRecord(data_, pos, &p) == nullptr) return true;
   }
   return false;
+}
+
+// The writer allocates a segment's space when it creates it (Wal: fdatasync then needs no size
+// change), so zeros to the end of the file are space never written: the segment's records end
+// at pos_. That is the normal state of a segment the server did not close, so it is cut without
+// a warning. A header of zeros with anything else after it is not this: it is read as damage.
+void WalReader::EndAtZeros() {
+  const size_t unused = data_.size() - pos_;
+  data_ = data_.substr(0, pos_);
+  stats_.bytes -= unused;
+  total_bytes_ -= unused;
+  if (opts_.read_only) return;
+  if (::truncate(path().c_str(), static_cast<off_t>(pos_)) != 0) {
+    done_ = true;
+    status_ = Status::IoError("cannot truncate " + Where(path(), pos_) + ": " + ErrnoText(errno));
+  }
 }
 
 void WalReader::CutTornTail(const char* why) {

@@ -2,6 +2,8 @@
 // checksum and LSN, and yields the records after a given LSN (recovery, runnel-check).
 //
 // What it does with damage (docs/PERSISTENCE.md, "Reading the log"):
+//  - zeros from a record boundary to the end of a segment are space the writer allocated and
+//    never used: the segment ends there (the file is cut to it, silently);
 //  - a torn record at the end of the last segment (short header, short payload, or a bad
 //    record with nothing valid after it) is what a crash mid-write leaves: the file is cut
 //    there and a warning says so;
@@ -92,6 +94,7 @@ class WalReader {
   // Damage at pos_ of the current segment (or at its end, for a missing next segment).
   void Damage(const std::string& what);
   void CutTornTail(const char* why);
+  void EndAtZeros();
   bool ValidRecordFrom(size_t start) const;
 
   const std::string wal_dir_;
