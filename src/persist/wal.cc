@@ -313,9 +313,26 @@ void Wal::TakePending() {
 }
 
 void Wal::Commit() {
-  // Ask first, then try: whoever holds the file looks at the request after letting it go (and
-  // whoever takes it next clears the request before taking the pending records), so records
-  // appended before this call are never left behind.
+  if (!lazy()) {
+    // always: wait for the file, as Redis's loop waits for its fsync. The wait is one fsync at
+    // most, and the pass that follows it is the bigger for it; the fsync that ends it often
+    // covers our records already.
+    const Lsn want = last_lsn();
+    std::unique_lock io(io_mu_);
+    bool wake = false;
+    if (synced_lsn() < want) {
+      commit_requested_.store(false, std::memory_order_seq_cst);
+      wake = CommitLocked();
+    }
+    io.unlock();
+    // A lazy commit's request left just before a switch to always.
+    if (wake || commit_requested_.load(std::memory_order_seq_cst)) WakeWriter();
+    return;
+  }
+  // everysec/no: the writer thread may hold the file for an fsync or a roll, which a loop does
+  // not wait for. Ask first, then try: whoever holds the file looks at the request after
+  // letting it go (and whoever takes it next clears the request before taking the pending
+  // records), so records appended before this call are never left behind.
   commit_requested_.store(true, std::memory_order_seq_cst);
   for (int round = 0; round < kCommitRounds; ++round) {
     std::unique_lock io(io_mu_, std::defer_lock);
@@ -329,8 +346,8 @@ void Wal::Commit() {
   WakeWriter();  // other threads keep asking: the writer thread takes over
 }
 
-// Another event loop committing holds the file for a write (and with always an fsync, but then
-// file_busy_ says so): worth a short spin. Slow holders go round for us instead.
+// Another event loop committing holds the file for a write: worth a short spin. Slow holders
+// (file_busy_: the writer thread's fsync or roll) go round for us instead.
 bool Wal::TryLockFile(std::unique_lock<std::mutex>& io) {
   for (int spins = 0; !io.try_lock(); ++spins) {
     if (spins == kCommitSpins || file_busy_.load(std::memory_order_relaxed)) return false;
