@@ -97,6 +97,7 @@ const std::vector<Config::Setting>& Config::Table() {
        nullptr, -kIntMax - 1, kIntMax},  // the old name Redis still accepts
       {"list-compress-depth", Kind::kInt, true, &Config::list_compress_depth, nullptr, nullptr, 0,
        kIntMax},
+      {"io-batch-wait-us", Kind::kInt, true, &Config::io_batch_wait_us, nullptr, nullptr, 0, 1000},
   };
   return table;
 }

@@ -59,6 +59,9 @@ class Config {
   // at each end (accepted; runnel does not compress list nodes).
   std::atomic<int64_t> list_max_listpack_size{-2};
   std::atomic<int64_t> list_compress_depth{0};
+  // Event loops: how long a loop that woke for few of its busy connections waits for more
+  // input before it polls again (microseconds; 0 = never). See EventLoop::WaitForMoreInput.
+  std::atomic<int64_t> io_batch_wait_us{50};
 
   std::string Bind() const;
   std::string Dir() const;

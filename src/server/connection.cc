@@ -144,6 +144,7 @@ void Connection::OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   }
   if (nread == 0 || c->closing_) return;
   c->rlen_ += static_cast<size_t>(nread);
+  c->loop_->NoteInput(&c->input_window_);
   // One clock read per batch of pipelined commands: they all run at the time they arrived.
   c->read_time_ms_ = NowMs();
   c->session_.last_interaction_ms.store(c->read_time_ms_, std::memory_order_relaxed);

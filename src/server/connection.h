@@ -77,6 +77,7 @@ class Connection {
   uv_write_t write_req_;
   bool write_in_flight_ = false;
   bool flush_scheduled_ = false;
+  uint64_t input_window_ = UINT64_MAX;  // EventLoop::NoteInput's
   size_t flush_slot_ = 0;  // in the loop's list, while scheduled
   size_t in_flight_bytes_ = 0;
   bool closing_ = false;

@@ -64,6 +64,14 @@ class EventLoop {
   }
   void CancelFlush(size_t slot) { to_flush_[slot] = nullptr; }
   LocalPubSub& pubsub() { return pubsub_; }
+  // A connection read input (its window: the last window it was counted in).
+  void NoteInput(uint64_t* window) {
+    ++pass_inputs_;
+    if (*window != window_) {
+      *window = window_;
+      ++window_active_;
+    }
+  }
   // client-output-buffer-limit as of this pass's flushes: read once per pass rather than under
   // the config lock once per write.
   const OutputLimit& output_limit(ClientClass c) const {
@@ -78,6 +86,7 @@ class EventLoop {
   void EndOfPass();
   void ReadOutputLimits();
   void ReleaseDurable();
+  void WaitForMoreInput();
   static void OnTimer(uv_timer_t* handle);
   void Run();
   void Tick();
@@ -97,6 +106,12 @@ class EventLoop {
   std::vector<Connection*> waiting_durable_;  // each connection at most once
   std::vector<Connection*> releasing_;        // ReleaseDurable's, kept for its capacity
   std::atomic<bool> has_waiting_{false};
+  // Input batching: connections with input in the current millisecond (window_, the loop's
+  // uv_now) and in the one before (active_), and connections read since the last poll.
+  uint64_t window_ = 0;
+  int window_active_ = 0;
+  int active_ = 0;
+  int pass_inputs_ = 0;
   std::thread::id thread_id_;
   uv_timer_t timer_;
   std::thread thread_;

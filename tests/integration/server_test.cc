@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -869,6 +870,38 @@ TEST_CASE("server: redis-benchmark runs cleanly") {
   }
   CHECK(r.out.find("ERR") == std::string::npos);
   CHECK(r.out.find("rror") == std::string::npos);
+}
+
+// io-batch-wait-us: a loop that woke for few of its many busy connections waits that long before
+// polling again. At its largest (1 ms) the wait would show at once in a lone client's round
+// trips if it applied there, and many clients must still get every reply.
+TEST_CASE("server: io-batch-wait-us batches many busy clients and never delays a lone one") {
+  ServerProcess p({"--threads", "2", "--io-batch-wait-us", "1000"});
+  Client c(p.port(), false);
+  CHECK(c.Run({"CONFIG", "GET", "io-batch-wait-us"}).Dump() == "[io-batch-wait-us, 1000]");
+  CHECK(c.Run({"CONFIG", "SET", "io-batch-wait-us", "1001"})
+            .IsErrorPrefix("ERR CONFIG SET failed (possibly related to argument "
+                           "'io-batch-wait-us') - argument must be between 0 and 1000"));
+  // 200 round trips of one client: far below the 200 ms that waiting 1 ms each would take.
+  auto start = Clock::now();
+  for (int i = 0; i < 200; ++i) REQUIRE(c.Run({"INCR", "lone"}).IsInt(i + 1));
+  CHECK(MsSince(start) < 150);
+
+  constexpr int kClients = 40, kEach = 300;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&] {
+      Client mine(p.port(), false);
+      for (int i = 0; i < kEach; ++i)
+        if (mine.Run({"INCR", "shared"}).type != Reply::Type::kInteger) wrong++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wrong.load() == 0);
+  CHECK(c.Run({"GET", "shared"}) == std::to_string(kClients * kEach));
+  CHECK(c.Run({"CONFIG", "SET", "io-batch-wait-us", "0"}) == "OK");
+  CHECK(c.Run({"INCR", "lone"}).IsInt(201));
 }
 
 }  // namespace runnel::test
