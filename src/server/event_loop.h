@@ -112,6 +112,7 @@ class EventLoop {
   int window_active_ = 0;
   int active_ = 0;
   int pass_inputs_ = 0;
+  bool waited_for_disk_ = false;  // this pass committed with an fsync (appendfsync always)
   std::thread::id thread_id_;
   uv_timer_t timer_;
   std::thread thread_;
