@@ -86,8 +86,8 @@ void EventLoop::OnPrepare(uv_prepare_t* handle) {
 // ended served no more than half of them, the loop waits io-batch-wait-us before it polls again,
 // and the next poll finds more of them ready. A pass that waited for an fsync (appendfsync
 // always) has batched already and does not wait again. One client, or a few, never wait; with
-// many, a request waits at most that long. On the 2-CPU development VM with 50 clients this cut server
-// CPU per request by about a fifth and raised throughput (docs/PERFORMANCE.md).
+// many, a request waits at most that long. On the 2-CPU development VM with 50 clients this cut
+// server CPU per request by about a fifth and raised throughput (docs/PERFORMANCE.md).
 void EventLoop::WaitForMoreInput() {
   constexpr int kBatchMinActive = 8;
   const uint64_t now = uv_now(&loop_);

@@ -705,7 +705,7 @@ TEST_CASE("wal: zeros followed by anything else are damage, not the end") {
   CHECK(fs::file_size(torn.segment(1)) == whole.size());
 }
 
-TEST_CASE("wal: a new segment's space is allocated up front, and what is unused is given back on close") {
+TEST_CASE("wal: a new segment's space is allocated up front; unused space goes on close") {
   TempDir dir;
   WalOptions opts;
   opts.segment_size = 1 << 20;
