@@ -16,6 +16,9 @@ inline constexpr std::string_view kErrNotFloat = "ERR value is not a valid float
 inline constexpr std::string_view kErrOverflow = "ERR increment or decrement would overflow";
 inline constexpr std::string_view kErrNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kErrOutOfRange = "ERR index out of range";
+// The count of SRANDMEMBER, HRANDFIELD, ZRANDMEMBER.
+inline constexpr std::string_view kErrCountRange =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 inline constexpr std::string_view kErrDbIndex = "ERR DB index is out of range";
 inline constexpr std::string_view kErrInvalidExpire = "ERR invalid expire time in '{}' command";
 inline constexpr std::string_view kErrNoAuth = "NOAUTH Authentication required.";

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/random_reply.h"
 #include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -40,9 +40,6 @@ constexpr std::string_view kErrHashNotFloat = "ERR hash value is not a float";
 constexpr std::string_view kErrIncrNanOrInf = "ERR value is NaN or Infinity";
 constexpr std::string_view kErrResultNanOrInf = "ERR increment would produce NaN or Infinity";
 constexpr std::string_view kErrOutOfRange = "ERR value is out of range";
-constexpr std::string_view kErrCountRange =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
 constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
 constexpr std::string_view kErrTooBig =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -337,17 +334,12 @@ void CmdHGetAll(CommandContext& ctx) { ReplyAll(ctx, Parts::kBoth); }
 // HRANDFIELD
 // ---------------------------------------------------------------------------------------------
 
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
 // HRANDFIELD key: one random field, or null.
 void RandomField(CommandContext& ctx) {
   Db db = ctx.db();
   Entry* e = ReadHash(ctx, db, [&] { ctx.out().Null(); });
   if (e == nullptr) return;
-  Hash(e, Limits()).Random(1, false, Rng(), [&](std::string_view field, std::string_view) {
+  Hash(e, Limits()).Random(1, false, ThreadRng(), [&](std::string_view field, std::string_view) {
     ctx.out().Bulk(field);
   });
 }
@@ -392,7 +384,7 @@ void CmdHRandField(CommandContext& ctx) {
   resp::ReplyWriter& out = ctx.out();
   const bool nested = with_values && out.protocol() >= 3;
   out.ArrayHeader(static_cast<int64_t>(with_values && !nested ? n * 2 : n));
-  h.Random(n, unique, Rng(), [&](std::string_view field, std::string_view value) {
+  h.Random(n, unique, ThreadRng(), [&](std::string_view field, std::string_view value) {
     if (nested) out.ArrayHeader(2);
     out.Bulk(field);
     if (with_values) out.Bulk(value);

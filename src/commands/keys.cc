@@ -19,6 +19,7 @@
 
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/random_reply.h"
 #include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
@@ -611,11 +612,10 @@ Draw DrawRandomKey(CommandContext& ctx, std::mt19937_64& rng, std::string* key) 
 
 // RANDOMKEY
 void CmdRandomKey(CommandContext& ctx) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string key;
   Draw draw;
   do {
-    draw = DrawRandomKey(ctx, rng, &key);
+    draw = DrawRandomKey(ctx, ThreadRng(), &key);
   } while (draw == Draw::kRetry);
   if (draw == Draw::kEmpty) {
     ctx.out().Null();

@@ -13,6 +13,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/random_reply.h"
 #include "commands/scan_options.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
@@ -37,11 +38,6 @@ engine::SetLimits Limits() {
   return {static_cast<uint64_t>(c.set_max_intset_entries.load(std::memory_order_relaxed)),
           static_cast<uint64_t>(c.set_max_listpack_entries.load(std::memory_order_relaxed)),
           static_cast<uint64_t>(c.set_max_listpack_value.load(std::memory_order_relaxed))};
-}
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
 }
 
 engine::Entry* FindSetEntry(CommandContext& ctx, engine::Db& db, std::string_view key, bool read,
@@ -83,18 +79,7 @@ using namespace sets;
 using engine::Db;
 
 constexpr std::string_view kErrNotPositive = "ERR value is out of range, must be positive";
-constexpr std::string_view kErrCountRange =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
-
-// A reply of repeated random members stops once it passes the normal clients' hard output
-// limit (or 1 GB without one), and the client is then closed, as Redis closes a client over its
-// output limit: a huge negative SRANDMEMBER count must not exhaust the server's memory.
-size_t MaxRandomReplyBytes() {
-  const int64_t hard = GlobalConfig().GetOutputLimit(ClientClass::kNormal).hard;
-  constexpr int64_t kCap = int64_t{1} << 30;
-  return static_cast<size_t>(hard > 0 && hard < kCap ? hard : kCap);
-}
 
 // ---------------------------------------------------------------------------------------------
 // SADD, SREM, SISMEMBER, SMISMEMBER, SCARD, SMEMBERS
@@ -187,14 +172,10 @@ void CmdSMembers(CommandContext& ctx) {
 // `n` members drawn with repeats, in random order (a negative count, or 1).
 void ReplyWithRepeats(CommandContext& ctx, const Set& s, uint64_t n) {
   ctx.out().ArrayHeader(static_cast<int64_t>(n));
-  resp::OutBuffer* buf = ctx.out().buffer();
-  const size_t max_bytes = MaxRandomReplyBytes();
-  uint64_t sent = 0;
-  s.Sample(n, Rng(), [&](std::string_view m) {
+  RepeatsLimit limit(ctx);
+  s.Sample(n, ThreadRng(), [&](std::string_view m) {
     ctx.out().Bulk(m);
-    if (++sent % 1024 != 0 || buf->size() < max_bytes) return true;
-    ctx.session().close_after_reply = true;  // the reply is cut short: drop the client
-    return false;
+    return limit.Sent();
   });
 }
 
@@ -207,14 +188,12 @@ void ReplyDistinct(CommandContext& ctx, const Set& s, uint64_t count) {
       picked.emplace_back(m);
       return true;
     });
-    for (size_t i = 0; i < count; ++i)
-      std::swap(picked[i], picked[i + Rng()() % (picked.size() - i)]);
-    picked.resize(count);
+    KeepRandomPrefix(&picked, count, ThreadRng());
   } else {
     std::unordered_set<std::string> seen;
     std::string m;
     while (picked.size() < count) {
-      s.RandomMember(Rng(), &m);
+      s.RandomMember(ThreadRng(), &m);
       if (seen.insert(m).second) picked.push_back(m);
     }
   }
@@ -253,7 +232,7 @@ void CmdSRandMember(CommandContext& ctx) {
   if (failed) return;
   if (s == nullptr) return ctx.out().Null();
   std::string m;
-  s->RandomMember(Rng(), &m);
+  s->RandomMember(ThreadRng(), &m);
   ctx.out().Bulk(m);
 }
 
@@ -268,13 +247,13 @@ void PopSome(engine::Entry* e, uint64_t count, std::vector<std::string>* popped)
   auto* s = static_cast<Set*>(e->object());
   const uint64_t remaining = s->size() - count;
   if (remaining * 5 > count) {
-    for (uint64_t i = 0; i < count; ++i) popped->push_back(s->PopRandom(Rng()));
+    for (uint64_t i = 0; i < count; ++i) popped->push_back(s->PopRandom(ThreadRng()));
     return;
   }
   const engine::SetLimits limits = Limits();
   auto* rest = new Set(s->encoding() == Set::Encoding::kIntSet ? Set::Encoding::kIntSet
                                                                : Set::Encoding::kListpack);
-  for (uint64_t i = 0; i < remaining; ++i) rest->Add(s->PopRandom(Rng()), limits);
+  for (uint64_t i = 0; i < remaining; ++i) rest->Add(s->PopRandom(ThreadRng()), limits);
   s->ForEach([&](std::string_view m) {
     popped->emplace_back(m);
     return true;
@@ -319,7 +298,7 @@ void CmdSPop(CommandContext& ctx) {
   Set* s = FindSet(ctx, db, ctx.arg(1), false, &failed);
   if (failed) return;
   if (s == nullptr) return ctx.out().Null();
-  std::string m = s->PopRandom(Rng());
+  std::string m = s->PopRandom(ThreadRng());
   bool emptied = s->size() == 0;
   if (emptied) db.Delete(ctx.arg(1));
   db.Touched(ctx.arg(1));

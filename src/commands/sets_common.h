@@ -3,7 +3,6 @@
 #pragma once
 
 #include <memory>
-#include <random>
 #include <string_view>
 
 #include "commands/context.h"
@@ -17,8 +16,6 @@ using engine::Set;
 
 // The thresholds from the config (set-max-intset-entries, set-max-listpack-*).
 engine::SetLimits Limits();
-// This thread's random generator (SPOP, SRANDMEMBER).
-std::mt19937_64& Rng();
 
 // The entry of the set at `key`, or nullptr if missing. A key of another type replies
 // WRONGTYPE and sets *failed. Read lookups count keyspace hits and misses, as Redis's do.

@@ -19,6 +19,7 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/lookup.h"
+#include "commands/random_reply.h"
 #include "commands/scan_options.h"
 #include "commands/sets_common.h"
 #include "commands/table.h"
@@ -42,11 +43,6 @@ engine::ZSetLimits Limits() {
   const Config& c = GlobalConfig();
   return {static_cast<uint64_t>(c.zset_max_listpack_entries.load(std::memory_order_relaxed)),
           static_cast<uint64_t>(c.zset_max_listpack_value.load(std::memory_order_relaxed))};
-}
-
-std::mt19937_64& Rng() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng;
 }
 
 engine::Entry* FindZSetEntry(CommandContext& ctx, engine::Db& db, std::string_view key, bool read,
@@ -188,8 +184,6 @@ using engine::Db;
 
 constexpr std::string_view kErrNaN = "ERR resulting score is not a number (NaN)";
 constexpr std::string_view kErrInvalidCursor = "ERR invalid cursor";
-constexpr std::string_view kErrCountRange =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
 // ---------------------------------------------------------------------------------------------
 // ZADD, ZINCRBY
@@ -384,26 +378,13 @@ void CmdZRevRank(CommandContext& ctx) { Rank(ctx, true); }
 // ZRANDMEMBER
 // ---------------------------------------------------------------------------------------------
 
-// A reply of repeated random members stops once it passes the normal clients' hard output
-// limit (or 1 GB without one), and the client is then closed, as Redis closes a client over its
-// output limit: a huge negative count must not exhaust the server's memory.
-size_t MaxRandomReplyBytes() {
-  const int64_t hard = GlobalConfig().GetOutputLimit(ClientClass::kNormal).hard;
-  constexpr int64_t kCap = int64_t{1} << 30;
-  return static_cast<size_t>(hard > 0 && hard < kCap ? hard : kCap);
-}
-
 // `n` elements drawn with repeats (a negative count, or 1).
 void ReplyWithRepeats(CommandContext& ctx, const ZSet& z, uint64_t n, bool with_scores) {
   ElementsHeader(ctx.out(), n, with_scores);
-  resp::OutBuffer* buf = ctx.out().buffer();
-  const size_t max_bytes = MaxRandomReplyBytes();
-  uint64_t sent = 0;
-  z.Sample(n, Rng(), [&](std::string_view m, double s) {
+  RepeatsLimit limit(ctx);
+  z.Sample(n, ThreadRng(), [&](std::string_view m, double s) {
     ReplyElement(ctx.out(), m, s, with_scores);
-    if (++sent % 1024 != 0 || buf->size() < max_bytes) return true;
-    ctx.session().close_after_reply = true;  // the reply is cut short: drop the client
-    return false;
+    return limit.Sent();
   });
 }
 
@@ -416,13 +397,11 @@ void ReplyDistinct(CommandContext& ctx, const ZSet& z, uint64_t count, bool with
       picked.emplace_back(m, s);
       return true;
     });
-    for (size_t i = 0; i < count; ++i)
-      std::swap(picked[i], picked[i + Rng()() % (picked.size() - i)]);
-    picked.resize(count);
+    KeepRandomPrefix(&picked, count, ThreadRng());
   } else {
     std::unordered_set<std::string> seen;
     while (picked.size() < count) {
-      z.Sample(1, Rng(), [&](std::string_view m, double s) {
+      z.Sample(1, ThreadRng(), [&](std::string_view m, double s) {
         if (seen.emplace(m).second) picked.emplace_back(m, s);
         return true;
       });
@@ -470,7 +449,7 @@ void CmdZRandMember(CommandContext& ctx) {
   ZSet* z = FindZSet(ctx, db, ctx.arg(1), true, &failed);
   if (failed) return;
   if (z == nullptr) return ctx.out().Null();
-  z->Sample(1, Rng(), [&](std::string_view m, double) {
+  z->Sample(1, ThreadRng(), [&](std::string_view m, double) {
     ctx.out().Bulk(m);
     return false;
   });

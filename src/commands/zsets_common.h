@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,8 +24,6 @@ inline constexpr std::string_view kErrMinMaxLex = "ERR min or max not valid stri
 
 // The thresholds from the config (zset-max-listpack-entries, zset-max-listpack-value).
 engine::ZSetLimits Limits();
-// This thread's random generator (ZRANDMEMBER).
-std::mt19937_64& Rng();
 
 // --- Keys ---
 // The entry of the sorted set at `key`, or nullptr if missing. A key of another type replies
