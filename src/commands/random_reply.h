@@ -1,13 +1,10 @@
 // What the commands that pick at random share (RANDOMKEY, SPOP, SRANDMEMBER, HRANDFIELD,
-// ZRANDMEMBER): the thread's generator, the partial shuffle that picks distinct elements, and
-// the cut-off of a reply drawn with repeats.
+// ZRANDMEMBER): the thread's generator and the cut-off of a reply drawn with repeats.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <random>
-#include <utility>
-#include <vector>
 
 #include "commands/context.h"
 #include "common/config.h"
@@ -18,15 +15,6 @@ namespace runnel::commands {
 inline std::mt19937_64& ThreadRng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng;
-}
-
-// Keeps `count` elements of `all` (count <= all->size()), chosen at random, in random order:
-// a shuffle of the front only.
-template <typename T>
-void KeepRandomPrefix(std::vector<T>* all, size_t count, std::mt19937_64& rng) {
-  std::vector<T>& v = *all;
-  for (size_t i = 0; i < count; ++i) std::swap(v[i], v[i + rng() % (v.size() - i)]);
-  v.resize(count);
 }
 
 // A reply of elements drawn with repeats stops once it passes the normal clients' hard output

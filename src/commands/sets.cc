@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "engine/entry.h"
 #include "engine/keyspace.h"
+#include "engine/random.h"
 #include "engine/set.h"
 
 namespace runnel::commands {
@@ -188,7 +189,8 @@ void ReplyDistinct(CommandContext& ctx, const Set& s, uint64_t count) {
       picked.emplace_back(m);
       return true;
     });
-    KeepRandomPrefix(&picked, count, ThreadRng());
+    engine::PartialShuffle(&picked, count, ThreadRng());
+    picked.resize(count);
   } else {
     std::unordered_set<std::string> seen;
     std::string m;

@@ -29,6 +29,7 @@
 #include "common/glob.h"
 #include "common/util.h"
 #include "engine/keyspace.h"
+#include "engine/random.h"
 #include "engine/zset.h"
 
 namespace runnel::commands {
@@ -397,7 +398,8 @@ void ReplyDistinct(CommandContext& ctx, const ZSet& z, uint64_t count, bool with
       picked.emplace_back(m, s);
       return true;
     });
-    KeepRandomPrefix(&picked, count, ThreadRng());
+    engine::PartialShuffle(&picked, count, ThreadRng());
+    picked.resize(count);
   } else {
     std::unordered_set<std::string> seen;
     while (picked.size() < count) {

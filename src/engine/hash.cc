@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/random.h"
+
 namespace runnel::engine {
 
 namespace {
@@ -25,13 +27,6 @@ std::vector<size_t> PairOffsets(const PackedHash& p) {
     if (!p.Next(&pos, &pair)) return offsets;
     offsets.push_back(at);
   }
-}
-
-// Puts `count` items drawn uniformly without repeats at the front of *v: the first steps of a
-// Fisher-Yates shuffle.
-template <class T>
-void PartialShuffle(std::vector<T>* v, size_t count, std::mt19937_64& rng) {
-  for (size_t i = 0; i < count; ++i) std::swap((*v)[i], (*v)[i + rng() % (v->size() - i)]);
 }
 
 // Calls fn with the pair at `offset`.
