@@ -339,8 +339,9 @@ void RandomField(CommandContext& ctx) {
   Db db = ctx.db();
   Entry* e = ReadHash(ctx, db, [&] { ctx.out().Null(); });
   if (e == nullptr) return;
-  Hash(e, Limits()).Random(1, false, ThreadRng(), [&](std::string_view field, std::string_view) {
+  Hash(e, Limits()).Sample(1, ThreadRng(), [&](std::string_view field, std::string_view) {
     ctx.out().Bulk(field);
+    return true;
   });
 }
 
@@ -379,15 +380,20 @@ void CmdHRandField(CommandContext& ctx) {
   if (count == 0) return ctx.out().EmptyArray();
   Hash h(e, Limits());
   // A negative count draws with repeats; a positive one draws distinct fields.
-  const bool unique = count > 0;
-  const uint64_t n = unique ? std::min<uint64_t>(count, h.size()) : static_cast<uint64_t>(-count);
+  const uint64_t n = count > 0 ? std::min<uint64_t>(count, h.size()) : static_cast<uint64_t>(-count);
   resp::ReplyWriter& out = ctx.out();
   const bool nested = with_values && out.protocol() >= 3;
   out.ArrayHeader(static_cast<int64_t>(with_values && !nested ? n * 2 : n));
-  h.Random(n, unique, ThreadRng(), [&](std::string_view field, std::string_view value) {
+  auto reply = [&](std::string_view field, std::string_view value) {
     if (nested) out.ArrayHeader(2);
     out.Bulk(field);
     if (with_values) out.Bulk(value);
+  };
+  if (count > 0) return h.RandomDistinct(n, ThreadRng(), reply);
+  RepeatsLimit limit(ctx);
+  h.Sample(n, ThreadRng(), [&](std::string_view field, std::string_view value) {
+    reply(field, value);
+    return limit.Sent();
   });
 }
 

@@ -162,24 +162,28 @@ uint64_t Hash::Scan(uint64_t cursor, size_t count, const PairFn& fn) const {
   return cursor;
 }
 
-void Hash::Random(size_t count, bool unique, std::mt19937_64& rng, const PairFn& fn) const {
-  if (unique && count >= size()) return ForEach(fn);
-  if (unique) return RandomDistinct(count, rng, fn);
+void Hash::Sample(uint64_t count, std::mt19937_64& rng, const PairWhileFn& fn) const {
   if (PackedHash* p = AsPacked()) {
     const auto offsets = PairOffsets(*p);
-    for (size_t i = 0; i < count; ++i) VisitPair(*p, offsets[rng() % offsets.size()], fn);
+    PackedPair pair;
+    for (uint64_t i = 0; i < count; ++i) {
+      size_t at = offsets[rng() % offsets.size()];
+      p->Next(&at, &pair);
+      if (!fn(pair.field.view(), pair.value.view())) return;
+    }
     return;
   }
   Dict& dict = table_hash()->dict();
-  for (size_t i = 0; i < count; ++i) {
+  for (uint64_t i = 0; i < count; ++i) {
     Entry* e = dict.Random(rng);
-    fn(e->key(), e->str());
+    if (!fn(e->key(), e->str())) return;
   }
 }
 
-// count < size(). Draws from every pair's position when most pairs are wanted (or the hash is
-// packed, so small); otherwise draws entries at random until enough distinct ones came up.
+// Draws from every pair's position when most pairs are wanted (or the hash is packed, so
+// small); otherwise draws entries at random until enough distinct ones came up.
 void Hash::RandomDistinct(size_t count, std::mt19937_64& rng, const PairFn& fn) const {
+  if (count >= size()) return ForEach(fn);
   if (PackedHash* p = AsPacked()) {
     auto offsets = PairOffsets(*p);
     PartialShuffle(&offsets, count, rng);

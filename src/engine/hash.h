@@ -35,6 +35,8 @@ struct HashLimits {
 };
 
 using PairFn = std::function<void(std::string_view field, std::string_view value)>;
+// Like PairFn, returning false to stop.
+using PairWhileFn = std::function<bool(std::string_view field, std::string_view value)>;
 
 class Hash {
  public:
@@ -74,9 +76,10 @@ class Hash {
   // One HSCAN step from `cursor`: every pair when packed (returns 0); otherwise buckets until
   // about `count` pairs were seen or 10 x count buckets were visited. Returns the next cursor.
   uint64_t Scan(uint64_t cursor, size_t count, const PairFn& fn) const;
-  // HRANDFIELD: `count` pairs drawn with repeats (`unique` false), or min(count, size())
-  // distinct pairs (all of them, in order, when count >= size()).
-  void Random(size_t count, bool unique, std::mt19937_64& rng, const PairFn& fn) const;
+  // HRANDFIELD: calls fn for `count` pairs drawn with repeats, until fn returns false.
+  void Sample(uint64_t count, std::mt19937_64& rng, const PairWhileFn& fn) const;
+  // HRANDFIELD: min(count, size()) distinct pairs (all of them, in order, when count >= size()).
+  void RandomDistinct(size_t count, std::mt19937_64& rng, const PairFn& fn) const;
 
  private:
   // The packed object, or nullptr when the hash is a table.
@@ -86,7 +89,6 @@ class Hash {
   int SetPacked(PackedHash* p, std::string_view field, std::string_view value);
   // Re-homes the packed pairs into a block with room for `capacity` bytes.
   PackedHash* Resize(PackedHash* p, size_t capacity);
-  void RandomDistinct(size_t count, std::mt19937_64& rng, const PairFn& fn) const;
   Entry* e_;
   HashLimits limits_;
   mutable PackedText scratch_;  // the last packed value Get returned

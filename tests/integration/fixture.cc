@@ -409,4 +409,12 @@ bool WaitBlocked(Client& c, long long n) {
   return false;
 }
 
+ConfigGuard::ConfigGuard(Client& c, std::string name, const std::string& value)
+    : c_(c), name_(std::move(name)) {
+  old_ = c_.Run({"CONFIG", "GET", name_})[1].str;
+  REQUIRE(c_.Run({"CONFIG", "SET", name_, value}) == "OK");
+}
+
+ConfigGuard::~ConfigGuard() { c_.Run({"CONFIG", "SET", name_, old_}); }
+
 }  // namespace runnel::test

@@ -135,4 +135,16 @@ void SendNow(Client& c, const std::vector<std::string>& args);
 long long BlockedClients(Client& c);
 bool WaitBlocked(Client& c, long long n);
 
+// Sets one config value for the life of the object, then puts the old one back (the server is
+// shared by every test).
+class ConfigGuard {
+ public:
+  ConfigGuard(Client& c, std::string name, const std::string& value);
+  ~ConfigGuard();
+
+ private:
+  Client& c_;
+  std::string name_, old_;
+};
+
 }  // namespace runnel::test

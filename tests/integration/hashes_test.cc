@@ -388,6 +388,20 @@ TEST_CASE("hashes: HRANDFIELD with and without a count") {
   CHECK(Do(c, {"HRANDFIELD"}) == WrongArgs("hrandfield"));
 }
 
+TEST_CASE("hashes: a huge negative HRANDFIELD count cuts the client off, not the server") {
+  Client c;
+  c.Run({"HSET", "h", "a", "1", "b", "2"});
+  {
+    ConfigGuard limit(c, "client-output-buffer-limit", "normal 1mb 0 0");
+    Client greedy(SharedServer().port(), false);
+    REQUIRE(greedy.Run({"SELECT", "9"}) == "OK");
+    Reply r = greedy.Run({"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"});
+    CHECK(r.IsError());  // the connection was closed mid-reply
+    CHECK(c.Run({"PING"}) == "PONG");
+  }
+  CHECK(c.Run({"HRANDFIELD", "h", "-3"}).size() == 3);
+}
+
 TEST_CASE("hashes: HRANDFIELD on a table draws distinct fields for positive counts") {
   Client c;
   Fill(c, "big", 1000);

@@ -57,21 +57,6 @@ struct Resp3 {
   std::string operator()(std::initializer_list<std::string_view> args) { return raw.Command(args); }
 };
 
-// Sets one config value for the life of the object, then puts the old one back (the server is
-// shared by every test).
-class ConfigGuard {
- public:
-  ConfigGuard(Client& c, std::string name, std::string value) : c_(c), name_(std::move(name)) {
-    old_ = c_.Run({"CONFIG", "GET", name_})[1].str;
-    REQUIRE(c_.Run({"CONFIG", "SET", name_, value}) == "OK");
-  }
-  ~ConfigGuard() { c_.Run({"CONFIG", "SET", name_, old_}); }
-
- private:
-  Client& c_;
-  std::string name_, old_;
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------

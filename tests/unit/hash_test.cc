@@ -332,7 +332,7 @@ TEST_CASE("hash: random draws, with repeats and distinct, in both encodings") {
     for (size_t count : {size_t{1}, size_t{5}, size_t{12}, size_t{29}}) {
       std::set<std::string> fields;
       size_t calls = 0;
-      t->Random(count, true, rng, [&](std::string_view f, std::string_view v) {
+      t->RandomDistinct(count, rng, [&](std::string_view f, std::string_view v) {
         ++calls;
         fields.emplace(f);
         CHECK(std::string(v) == "v" + std::string(f.substr(1)));
@@ -342,15 +342,21 @@ TEST_CASE("hash: random draws, with repeats and distinct, in both encodings") {
     }
     // count >= size: everything, in the hash's own order.
     Pairs all;
-    t->Random(100, true, rng,
-              [&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
+    t->RandomDistinct(100, rng,
+                      [&](std::string_view f, std::string_view v) { all.emplace_back(f, v); });
     CHECK(all == AllPairs(t.view()));
     // With repeats: exactly count draws, all from the hash, and repeats do happen.
     std::map<std::string, int> hits;
-    t->Random(3000, false, rng,
-              [&](std::string_view f, std::string_view) { ++hits[std::string(f)]; });
+    t->Sample(3000, rng, [&](std::string_view f, std::string_view) {
+      ++hits[std::string(f)];
+      return true;
+    });
     CHECK(hits.size() == 30);
     for (const auto& [f, n] : hits) CHECK(n > 30);  // about 100 each
+    // The callback stops the draws.
+    int calls = 0;
+    t->Sample(3000, rng, [&](std::string_view, std::string_view) { return ++calls < 10; });
+    CHECK(calls == 10);
   }
 }
 
