@@ -276,10 +276,10 @@ void Wal::Run() {
     sync_wanted_ = sync_requested_;
     lock.unlock();
     {
-      std::lock_guard io(io_mu_);
+      std::unique_lock io(io_mu_);
       commit_requested_.store(false, std::memory_order_seq_cst);
       TakePending();
-      Drain(stopping);
+      Drain(stopping, io);
     }
     lock.lock();
     if (commit_requested_.load(std::memory_order_seq_cst)) wake_ = true;  // see Commit
@@ -363,7 +363,11 @@ bool Wal::CommitLocked() {
   if (ok && !lazy() && written_lsn() > synced_lsn()) ok = Sync();
   if (!ok) return true;
   Publish();
-  return segment_bytes_ >= opts_.segment_size;  // the writer thread rolls it
+  if (segment_bytes_ < opts_.segment_size) return false;
+  // Full. With always it is all fsynced now, so the next segment starts here (the writer
+  // thread could wait long for the file while loops take turns with it); otherwise the writer
+  // thread fsyncs the segment and rolls it. A failed roll leaves the writer thread to retry.
+  return lazy() || !Roll();
 }
 
 void Wal::WakeWriter() {
@@ -374,7 +378,7 @@ void Wal::WakeWriter() {
   cv_.notify_one();
 }
 
-void Wal::Drain(bool stopping) {
+void Wal::Drain(bool stopping, std::unique_lock<std::mutex>& io) {
   const auto now = Clock::now();
   if (!healthy()) {
     if (!stopping && now < next_retry_.load(std::memory_order_relaxed)) return;
@@ -386,7 +390,11 @@ void Wal::Drain(bool stopping) {
   const bool full = segment_bytes_ >= opts_.segment_size;
   const bool due = policy == FsyncPolicy::kAlways || sync_wanted_ > synced_lsn() ||
                    (policy == FsyncPolicy::kEverySec && now - last_sync_ >= kEverySecInterval);
-  if (written_lsn() > synced_lsn() && (stopping || full || due) && !Sync()) return;
+  if (written_lsn() > synced_lsn() && (stopping || full || due)) {
+    // A lazy policy's fsync lets go of the file meanwhile; a roll or a close needs all synced.
+    const bool ok = lazy() && !stopping && !full ? SyncOutsideLock(io) : Sync();
+    if (!ok) return;
+  }
   Publish();
   if (full && !stopping) Roll();
 }
@@ -408,9 +416,16 @@ bool Wal::WriteOut() {
 
 bool Wal::Sync() {
   BusyFile busy(file_busy_);
-  int err = Fault(WalIo::kSync);
-  // fdatasync: the size change of an append is flushed with the data; mtime is not needed.
-  if (err == 0 && ::fdatasync(fd_) != 0) err = errno;
+  int err;
+  {
+    std::lock_guard sync(sync_mu_);
+    // The writer thread's fsync may have failed while this thread waited for it: the file is
+    // not to be fsynced again (see Fail), and the rewrite takes these records.
+    if (!healthy()) return false;
+    err = Fault(WalIo::kSync);
+    // fdatasync: the size change of an append is flushed with the data; mtime is not needed.
+    if (err == 0 && ::fdatasync(fd_) != 0) err = errno;
+  }
   if (err != 0) {
     Fail("Fsync error", err);
     return false;
@@ -421,6 +436,38 @@ bool Wal::Sync() {
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();
   written_bytes_ = 0;
+  return true;
+}
+
+// everysec's fsync (and a checkpoint's with everysec or no) runs without the file, as Redis's
+// background fsync does: event loops go on writing records, and their replies don't wait for
+// the disk. It covers what was written before it started. The loops never fsync under a lazy
+// policy, but a switch to always may start one meanwhile, which waits for this one (sync_mu_).
+bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
+  assert(written_lsn() == taken_lsn_);
+  const Lsn lsn = taken_lsn_;
+  const size_t bytes = written_bytes_;
+  const int fd = fd_;  // only this thread replaces it
+  io.unlock();
+  int err;
+  {
+    std::lock_guard sync(sync_mu_);
+    err = Fault(WalIo::kSync);
+    if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+    // Before sync_mu_ is let go: nobody fsyncs this file after a failure.
+    if (err != 0) Fail("Fsync error", err);
+  }
+  io.lock();
+  if (err != 0) return false;
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
+  last_sync_ = Clock::now();
+  // Unless a loop's fsync covered more meanwhile (and dropped them all), the records synced
+  // are still the first `bytes` of unsynced_.
+  if (synced_lsn() < lsn) {
+    synced_lsn_.store(lsn, std::memory_order_release);
+    unsynced_.erase(0, bytes);
+    written_bytes_ -= bytes;
+  }
   return true;
 }
 

@@ -2,7 +2,8 @@
 // under a short mutex, never waiting for the disk) and, once per event-loop pass, Commit: write
 // everything buffered with one write(2) and, with `always`, one fsync, so one fsync covers every
 // record appended while the previous one ran (group commit). A writer thread does the rest: the
-// everysec fsync, segment rolls, retries after failures, and records nobody committed.
+// everysec fsync (which lets go of the file meanwhile, so loops keep writing), segment rolls,
+// retries after failures, and records nobody committed.
 //
 // Positions: every record gets the next LSN. written_lsn() is what the kernel has; durable_lsn()
 // is what the policy counts as safe (fsynced for kAlways; written for kEverySec and kNo).
@@ -71,7 +72,8 @@ class Wal {
   // thread; one fsync covers what every thread appended meanwhile. With always, a caller that
   // finds the file held waits for it (one fsync at most) and then syncs whatever that fsync did
   // not cover. With everysec and no, it does not wait: the holder (another loop writing, or the
-  // writer thread in an fsync or a segment switch) commits these records too before it lets go.
+  // writer thread switching segments) commits these records too before it lets go. The
+  // everysec fsync does not hold the file.
   void Commit();
 
   Lsn last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }  // last assigned
@@ -120,9 +122,10 @@ class Wal {
 
   // Writer thread.
   void Run();
-  void Drain(bool stopping);
+  void Drain(bool stopping, std::unique_lock<std::mutex>& io);
   bool WriteOut();
   bool Sync();
+  bool SyncOutsideLock(std::unique_lock<std::mutex>& io);
   bool Roll();
   bool Rewrite();
   void Fail(const char* what, int err);
@@ -149,6 +152,7 @@ class Wal {
   // Taken before mu_, never after.
   std::mutex io_mu_;
   std::atomic<bool> file_busy_{false};  // io_mu_ is held for an fsync or a new segment
+  std::mutex sync_mu_;  // held for every fsync of the current segment; taken after io_mu_
   std::atomic<bool> commit_requested_{false};  // see Commit
   // The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
   // written_bytes_ of them already in the current segment.

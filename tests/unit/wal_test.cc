@@ -10,10 +10,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -1006,6 +1008,89 @@ TEST_CASE("wal: a failed fsync of a segment's first records replaces that segmen
   CHECK(segs[0].first_lsn == 1);
   CHECK_FALSE(fs::exists(dir.segment(1) + ".tmp"));
   CheckRange(ReadAll(dir.path()).records, 1, 5);
+}
+
+namespace {
+
+// A fault hook that holds every fsync until the test lets it go, and can fail the next one.
+struct SyncGate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_sync = false;
+  bool open = false;
+  int fail_next = 0;
+  WalOptions Options() {
+    WalOptions opts;
+    opts.fsync = FsyncPolicy::kEverySec;
+    opts.retry_interval = 20ms;
+    opts.inject_fault = [this](WalIo io) {
+      if (io != WalIo::kSync) return 0;
+      std::unique_lock lock(mu);
+      in_sync = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+      return std::exchange(fail_next, 0);
+    };
+    return opts;
+  }
+  bool WaitInSync() {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 5s, [&] { return in_sync; });
+  }
+  void Open(int fail = 0) {
+    {
+      std::lock_guard lock(mu);
+      open = true;
+      fail_next = fail;
+    }
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("wal: everysec's fsync does not hold the file: records are written while it runs") {
+  TempDir dir;
+  SyncGate gate;
+  auto wal = OpenWal(dir.path(), 1, gate.Options());
+  AppendRange(wal.get(), 1, 10);
+  wal->Commit();
+  REQUIRE(gate.WaitInSync());  // the writer thread's once-a-second fsync, held
+  AppendRange(wal.get(), 11, 20);
+  wal->Commit();
+  CHECK(wal->written_lsn() == 20);
+  CHECK(wal->durable_lsn() == 20);  // everysec: written is acknowledged
+  CHECK(wal->synced_lsn() == 0);
+  gate.Open();
+  // That fsync covers 1..10; the next one the rest.
+  CHECK(WaitFor([&] { return wal->synced_lsn() >= 10; }, 3s));
+  CHECK(WaitFor([&] { return wal->synced_lsn() == 20; }, 3s));
+  CHECK(wal->healthy());
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 20);
+}
+
+TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too") {
+  TempDir dir;
+  SyncGate gate;
+  auto wal = OpenWal(dir.path(), 1, gate.Options());
+  AppendRange(wal.get(), 1, 10);
+  wal->Commit();
+  REQUIRE(gate.WaitInSync());
+  AppendRange(wal.get(), 11, 20);
+  wal->Commit();
+  gate.Open(EIO);
+  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+  CHECK(wal->last_error() == "Fsync error: Input/output error");
+  // The retry writes 1..20 to a new segment named by LSN 1, replacing the first whole.
+  REQUIRE(WaitFor([&] { return wal->healthy() && wal->synced_lsn() == 20; }));
+  AppendRange(wal.get(), 21, 25);
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  CHECK(got.status.ok());
+  CheckRange(got.records, 1, 25);
 }
 
 TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
