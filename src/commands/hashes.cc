@@ -380,7 +380,8 @@ void CmdHRandField(CommandContext& ctx) {
   if (count == 0) return ctx.out().EmptyArray();
   Hash h(e, Limits());
   // A negative count draws with repeats; a positive one draws distinct fields.
-  const uint64_t n = count > 0 ? std::min<uint64_t>(count, h.size()) : static_cast<uint64_t>(-count);
+  const uint64_t n =
+      count > 0 ? std::min<uint64_t>(count, h.size()) : static_cast<uint64_t>(-count);
   resp::ReplyWriter& out = ctx.out();
   const bool nested = with_values && out.protocol() >= 3;
   out.ArrayHeader(static_cast<int64_t>(with_values && !nested ? n * 2 : n));

@@ -392,7 +392,8 @@ void Wal::Drain(bool stopping, std::unique_lock<std::mutex>& io) {
                    (policy == FsyncPolicy::kEverySec && now - last_sync_ >= kEverySecInterval);
   if (written_lsn() > synced_lsn() && (stopping || full || due)) {
     // A lazy policy's fsync lets go of the file meanwhile; a roll or a close needs all synced.
-    const bool ok = lazy() && !stopping && !full ? SyncOutsideLock(io) : Sync();
+    const bool lazy = policy != FsyncPolicy::kAlways;
+    const bool ok = lazy && !stopping && !full ? SyncOutsideLock(io) : Sync();
     if (!ok) return;
   }
   Publish();
@@ -447,7 +448,7 @@ bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
   assert(written_lsn() == taken_lsn_);
   const Lsn lsn = taken_lsn_;
   const size_t bytes = written_bytes_;
-  const int fd = fd_;  // only this thread replaces it
+  const int fd = fd_;  // closed only by this thread or under sync_mu_ (Roll)
   io.unlock();
   int err;
   {
@@ -489,8 +490,11 @@ bool Wal::Roll() {
     return false;
   }
   Preallocate(fd, opts_.segment_size);
-  ::close(fd_);
-  fd_ = fd;
+  {
+    std::lock_guard sync(sync_mu_);  // not while the writer thread fsyncs it (SyncOutsideLock)
+    ::close(fd_);
+    fd_ = fd;
+  }
   segment_first_ = first;
   segment_bytes_ = 0;
   SetSegmentSize(first, 0);

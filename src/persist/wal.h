@@ -152,7 +152,8 @@ class Wal {
   // Taken before mu_, never after.
   std::mutex io_mu_;
   std::atomic<bool> file_busy_{false};  // io_mu_ is held for an fsync or a new segment
-  std::mutex sync_mu_;  // held for every fsync of the current segment; taken after io_mu_
+  // Held for every fsync of the current segment and to close it; taken after io_mu_.
+  std::mutex sync_mu_;
   std::atomic<bool> commit_requested_{false};  // see Commit
   // The records (synced_lsn_, taken_lsn_] are in unsynced_, the first
   // written_bytes_ of them already in the current segment.
