@@ -296,7 +296,7 @@ Wal::Clock::time_point Wal::NextDeadline() const {
   // Appends don't wake the writer: it looks for records nobody committed this often.
   const auto idle = Clock::now() + kSweep;
   if (written_lsn() > synced_lsn() && policy_.load() == FsyncPolicy::kEverySec)
-    return std::min(idle, last_sync_ + kEverySecInterval);
+    return std::min(idle, last_sync_.load(std::memory_order_relaxed) + kEverySecInterval);
   return idle;
 }
 
@@ -389,7 +389,8 @@ void Wal::Drain(bool stopping, std::unique_lock<std::mutex>& io) {
   const FsyncPolicy policy = policy_.load(std::memory_order_relaxed);
   const bool full = segment_bytes_ >= opts_.segment_size;
   const bool due = policy == FsyncPolicy::kAlways || sync_wanted_ > synced_lsn() ||
-                   (policy == FsyncPolicy::kEverySec && now - last_sync_ >= kEverySecInterval);
+                   (policy == FsyncPolicy::kEverySec &&
+                    now - last_sync_.load(std::memory_order_relaxed) >= kEverySecInterval);
   if (written_lsn() > synced_lsn() && (stopping || full || due)) {
     // A lazy policy's fsync lets go of the file meanwhile; a roll or a close needs all synced.
     const bool lazy = policy != FsyncPolicy::kAlways;
@@ -432,7 +433,7 @@ bool Wal::Sync() {
     return false;
   }
   fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_ = Clock::now();
+  last_sync_.store(Clock::now(), std::memory_order_relaxed);
   assert(written_lsn() == taken_lsn_);
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();
@@ -461,7 +462,7 @@ bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
   io.lock();
   if (err != 0) return false;
   fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_ = Clock::now();
+  last_sync_.store(Clock::now(), std::memory_order_relaxed);
   // Unless a loop's fsync covered more meanwhile (and dropped them all), the records synced
   // are still the first `bytes` of unsynced_.
   if (synced_lsn() < lsn) {
@@ -540,7 +541,7 @@ bool Wal::Rewrite() {
   segment_bytes_ = unsynced_.size();
   SetSegmentSize(first, segment_bytes_);
   fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_ = Clock::now();
+  last_sync_.store(Clock::now(), std::memory_order_relaxed);
   written_lsn_.store(taken_lsn_, std::memory_order_release);
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();

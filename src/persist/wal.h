@@ -164,7 +164,7 @@ class Wal {
   Lsn taken_lsn_;
   Lsn segment_first_;
   uint64_t segment_bytes_ = 0;
-  Clock::time_point last_sync_;
+  std::atomic<Clock::time_point> last_sync_;  // a loop's fsync (always) sets it too
   std::atomic<Clock::time_point> next_retry_{};  // Fail() may run on a command thread
 
   std::atomic<Lsn> last_lsn_;
