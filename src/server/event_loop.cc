@@ -1,6 +1,7 @@
 #include "server/event_loop.h"
 
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -59,6 +60,16 @@ void EventLoop::StopWaitingDurable(Connection* c) {
   if (waiting_durable_.empty()) has_waiting_.store(false);
 }
 
+namespace {
+
+int64_t ThreadCpuNs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
 void EventLoop::NotifyDurable() {
   if (has_waiting_.load() && std::this_thread::get_id() != thread_id_) {
     uv_async_send(&durable_async_);
@@ -87,7 +98,8 @@ void EventLoop::OnPrepare(uv_prepare_t* handle) {
 // and the next poll finds more of them ready. A pass that waited for an fsync (appendfsync
 // always) has batched already and does not wait again. One client, or a few, never wait; with
 // many, a request waits at most that long. On the 2-CPU development VM with 50 clients this cut
-// server CPU per request by about a fifth and raised throughput (docs/PERFORMANCE.md).
+// server CPU per request by about a fifth and raised throughput (docs/PERFORMANCE.md); on a VM
+// where sleeping is dear it cost as much, so BatchWaitTuner keeps it only where it pays.
 void EventLoop::WaitForMoreInput() {
   constexpr int kBatchMinActive = 8;
   const uint64_t now = uv_now(&loop_);
@@ -97,10 +109,16 @@ void EventLoop::WaitForMoreInput() {
     window_active_ = 0;
   }
   const int inputs = std::exchange(pass_inputs_, 0);
+  const int64_t wait = GlobalConfig().io_batch_wait_us.load(std::memory_order_relaxed);
+  if (wait > 0) {
+    batch_tuner_.OnPass(now, stats_.commands_processed.load(std::memory_order_relaxed),
+                        ThreadCpuNs);
+  }
   if (std::exchange(waited_for_disk_, false)) return;
   if (inputs == 0 || active_ < kBatchMinActive || inputs * 2 > active_) return;
-  const int64_t wait = GlobalConfig().io_batch_wait_us.load(std::memory_order_relaxed);
-  if (wait > 0) std::this_thread::sleep_for(std::chrono::microseconds(wait));
+  if (wait > 0 && batch_tuner_.waiting()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(wait));
+  }
 }
 
 // Everything the pass produced goes out here, once: messages published on this thread to their

@@ -18,6 +18,7 @@
 
 #include "commands/context.h"
 #include "common/config.h"
+#include "server/batch_wait_tuner.h"
 #include "server/pubsub.h"
 
 namespace runnel::server {
@@ -112,6 +113,7 @@ class EventLoop {
   int window_active_ = 0;
   int active_ = 0;
   int pass_inputs_ = 0;
+  BatchWaitTuner batch_tuner_;
   bool waited_for_disk_ = false;  // this pass committed with an fsync (appendfsync always)
   std::thread::id thread_id_;
   uv_timer_t timer_;
