@@ -1047,17 +1047,23 @@ struct SyncGate {
   }
 };
 
-}  // namespace
-
-TEST_CASE("wal: everysec's fsync does not hold the file: records are written while it runs") {
-  TempDir dir;
-  SyncGate gate;
+// An everysec log whose first fsync (of records 1..10) is held while 11..20 are committed.
+std::unique_ptr<Wal> WriteDuringHeldFsync(TempDir& dir, SyncGate& gate) {
   auto wal = OpenWal(dir.path(), 1, gate.Options());
   AppendRange(wal.get(), 1, 10);
   wal->Commit();
   REQUIRE(gate.WaitInSync());  // the writer thread's once-a-second fsync, held
   AppendRange(wal.get(), 11, 20);
   wal->Commit();
+  return wal;
+}
+
+}  // namespace
+
+TEST_CASE("wal: everysec's fsync does not hold the file: records are written while it runs") {
+  TempDir dir;
+  SyncGate gate;
+  auto wal = WriteDuringHeldFsync(dir, gate);
   CHECK(wal->written_lsn() == 20);
   CHECK(wal->durable_lsn() == 20);  // everysec: written is acknowledged
   CHECK(wal->synced_lsn() == 0);
@@ -1075,12 +1081,7 @@ TEST_CASE("wal: everysec's fsync does not hold the file: records are written whi
 TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too") {
   TempDir dir;
   SyncGate gate;
-  auto wal = OpenWal(dir.path(), 1, gate.Options());
-  AppendRange(wal.get(), 1, 10);
-  wal->Commit();
-  REQUIRE(gate.WaitInSync());
-  AppendRange(wal.get(), 11, 20);
-  wal->Commit();
+  auto wal = WriteDuringHeldFsync(dir, gate);
   gate.Open(EIO);
   REQUIRE(WaitFor([&] { return !wal->healthy(); }));
   CHECK(wal->last_error() == "Fsync error: Input/output error");
