@@ -83,6 +83,7 @@ const std::string& RunId() {
 
 struct Totals {
   uint64_t commands = 0, hits = 0, misses = 0, errors = 0;
+  int batch_waiting = 0;
 };
 
 Totals SumStats(ServerApi& server) {
@@ -92,6 +93,7 @@ Totals SumStats(ServerApi& server) {
     t.hits += s->keyspace_hits.load(std::memory_order_relaxed);
     t.misses += s->keyspace_misses.load(std::memory_order_relaxed);
     t.errors += s->total_error_replies.load(std::memory_order_relaxed);
+    t.batch_waiting += s->batch_waiting.load(std::memory_order_relaxed) ? 1 : 0;
   }
   return t;
 }
@@ -196,6 +198,9 @@ void InfoStats(CommandContext& ctx, std::string& out) {
   Field(out, "pubsubshard_channels",
         static_cast<int64_t>(ctx.server().PubSubChannels(2, "").size()));
   Field(out, "total_error_replies", static_cast<int64_t>(t.errors));
+  // runnel's own: how many event loops use the input-batching wait now (README,
+  // io-batch-wait-us).
+  Field(out, "io_batch_wait_loops", t.batch_waiting);
 }
 
 void InfoReplication(CommandContext&, std::string& out) {

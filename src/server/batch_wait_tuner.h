@@ -21,6 +21,8 @@ class BatchWaitTuner {
 
   // Whether a pass that qualifies waits now.
   bool waiting() const { return waiting_; }
+  // What the last probe that could tell chose (waiting, at first); a probe under way tries both.
+  bool decision() const { return decision_; }
 
   // At every pass end: the loop's clock and how many commands it has run in all. `cpu_ns` gives
   // the thread's CPU time; it is called only when a window starts or ends.

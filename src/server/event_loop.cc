@@ -114,6 +114,10 @@ void EventLoop::WaitForMoreInput() {
     batch_tuner_.OnPass(now, stats_.commands_processed.load(std::memory_order_relaxed),
                         ThreadCpuNs);
   }
+  const bool decided = wait > 0 && batch_tuner_.decision();
+  if (stats_.batch_waiting.load(std::memory_order_relaxed) != decided) {
+    stats_.batch_waiting.store(decided, std::memory_order_relaxed);
+  }
   if (std::exchange(waited_for_disk_, false)) return;
   if (inputs == 0 || active_ < kBatchMinActive || inputs * 2 > active_) return;
   if (wait > 0 && batch_tuner_.waiting()) {

@@ -886,6 +886,8 @@ TEST_CASE("server: io-batch-wait-us batches many busy clients and never delays a
   auto start = Clock::now();
   for (int i = 0; i < 200; ++i) REQUIRE(c.Run({"INCR", "lone"}).IsInt(i + 1));
   CHECK(MsSince(start) < 150);
+  // Both loops wait at first; light load (one client) gives their tuners nothing to decide.
+  CHECK(InfoField(c.Run({"INFO", "stats"}).str, "io_batch_wait_loops") == "2");
 
   constexpr int kClients = 40, kEach = 300;
   std::vector<std::thread> threads;
@@ -902,6 +904,14 @@ TEST_CASE("server: io-batch-wait-us batches many busy clients and never delays a
   CHECK(c.Run({"GET", "shared"}) == std::to_string(kClients * kEach));
   CHECK(c.Run({"CONFIG", "SET", "io-batch-wait-us", "0"}) == "OK");
   CHECK(c.Run({"INCR", "lone"}).IsInt(201));
+  // With the wait off, INFO counts no loop that uses it (each loop notices at its next pass, at
+  // the latest on its timer).
+  bool none = false;
+  for (int i = 0; i < 100 && !none; ++i) {
+    none = InfoField(c.Run({"INFO", "stats"}).str, "io_batch_wait_loops") == "0";
+    if (!none) SleepMs(20);
+  }
+  CHECK(none);
 }
 
 }  // namespace runnel::test
