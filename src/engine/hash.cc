@@ -29,11 +29,12 @@ std::vector<size_t> PairOffsets(const PackedHash& p) {
   }
 }
 
-// Calls fn with the pair at `offset`.
-void VisitPair(const PackedHash& p, size_t offset, const PairFn& fn) {
+// Calls fn with the pair at `offset`; returns what fn returns.
+template <class Fn>
+auto VisitPair(const PackedHash& p, size_t offset, const Fn& fn) {
   PackedPair pair;
   p.Next(&offset, &pair);
-  fn(pair.field.view(), pair.value.view());
+  return fn(pair.field.view(), pair.value.view());
 }
 
 }  // namespace
@@ -165,12 +166,8 @@ uint64_t Hash::Scan(uint64_t cursor, size_t count, const PairFn& fn) const {
 void Hash::Sample(uint64_t count, std::mt19937_64& rng, const PairWhileFn& fn) const {
   if (PackedHash* p = AsPacked()) {
     const auto offsets = PairOffsets(*p);
-    PackedPair pair;
-    for (uint64_t i = 0; i < count; ++i) {
-      size_t at = offsets[rng() % offsets.size()];
-      p->Next(&at, &pair);
-      if (!fn(pair.field.view(), pair.value.view())) return;
-    }
+    for (uint64_t i = 0; i < count; ++i)
+      if (!VisitPair(*p, offsets[rng() % offsets.size()], fn)) return;
     return;
   }
   Dict& dict = table_hash()->dict();

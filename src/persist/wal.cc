@@ -416,6 +416,19 @@ bool Wal::WriteOut() {
   return true;
 }
 
+// The fsync of a segment's records (or the fault the test hook puts in its place); 0 or errno.
+// fdatasync: the size change of an append is flushed with the data; mtime is not needed.
+int Wal::DataSync(int fd) const {
+  const int err = Fault(WalIo::kSync);
+  if (err != 0) return err;
+  return ::fdatasync(fd) == 0 ? 0 : errno;
+}
+
+void Wal::CountSync() {
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
+  last_sync_.store(Clock::now(), std::memory_order_relaxed);
+}
+
 bool Wal::Sync() {
   BusyFile busy(file_busy_);
   int err;
@@ -424,16 +437,13 @@ bool Wal::Sync() {
     // The writer thread's fsync may have failed while this thread waited for it: the file is
     // not to be fsynced again (see Fail), and the rewrite takes these records.
     if (!healthy()) return false;
-    err = Fault(WalIo::kSync);
-    // fdatasync: the size change of an append is flushed with the data; mtime is not needed.
-    if (err == 0 && ::fdatasync(fd_) != 0) err = errno;
+    err = DataSync(fd_);
   }
   if (err != 0) {
     Fail("Fsync error", err);
     return false;
   }
-  fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_.store(Clock::now(), std::memory_order_relaxed);
+  CountSync();
   assert(written_lsn() == taken_lsn_);
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();
@@ -454,15 +464,13 @@ bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
   int err;
   {
     std::lock_guard sync(sync_mu_);
-    err = Fault(WalIo::kSync);
-    if (err == 0 && ::fdatasync(fd) != 0) err = errno;
+    err = DataSync(fd);
     // Before sync_mu_ is let go: nobody fsyncs this file after a failure.
     if (err != 0) Fail("Fsync error", err);
   }
   io.lock();
   if (err != 0) return false;
-  fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_.store(Clock::now(), std::memory_order_relaxed);
+  CountSync();
   // Unless a loop's fsync covered more meanwhile (and dropped them all), the records synced
   // are still the first `bytes` of unsynced_.
   if (synced_lsn() < lsn) {
@@ -540,8 +548,7 @@ bool Wal::Rewrite() {
   segment_first_ = first;
   segment_bytes_ = unsynced_.size();
   SetSegmentSize(first, segment_bytes_);
-  fsync_count_.fetch_add(1, std::memory_order_relaxed);
-  last_sync_.store(Clock::now(), std::memory_order_relaxed);
+  CountSync();
   written_lsn_.store(taken_lsn_, std::memory_order_release);
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();

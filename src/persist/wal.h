@@ -124,6 +124,8 @@ class Wal {
   void Run();
   void Drain(bool stopping, std::unique_lock<std::mutex>& io);
   bool WriteOut();
+  int DataSync(int fd) const;
+  void CountSync();  // after a successful fsync
   bool Sync();
   bool SyncOutsideLock(std::unique_lock<std::mutex>& io);
   bool Roll();
