@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -47,9 +48,28 @@ class BusyFile {
 // Allocates a new segment's space up front, so that the appends that fill it don't change the
 // file's size and fdatasync has less metadata to commit (about a third less time per fsync on
 // ext4). The reader takes the zeros after the last record for the segment's end. Not every file
-// system can do it; appending works without it.
+// system can do it; appending works without it. This is the fallback: segments are normally
+// made ahead of time and written full of zeros (FillSpare), which is better still.
 void Preallocate(int fd, uint64_t size) {
   (void)::fallocate(fd, 0, 0, static_cast<off_t>(size));
+}
+
+// The next segment's file, made by the writer thread: wal/spare.tmp while being zero-filled,
+// wal/spare once complete and fsynced. A roll (or the next start) renames it to the segment's
+// name. Space from fallocate is "unwritten" on ext4 and XFS: the first write into each block
+// converts it, and the fdatasync that follows commits that change to the journal. In blocks
+// written before (zeros), fdatasync flushes only the data: on the development VM a 24 KB
+// write + fdatasync took 135 us and 60 us of CPU against 220 us and 85 us in fallocate'd space.
+constexpr const char* kSpareName = "spare";
+constexpr const char* kFillingName = "spare.tmp";
+// Zeros written per step, each followed by an fdatasync, so that the writeback comes in small
+// pieces and the writer thread gets back to its other work between them.
+constexpr uint64_t kFillStep = 4 << 20;
+constexpr size_t kZeroBytes = 1 << 20;
+
+const char* Zeros() {
+  static const std::string zeros(kZeroBytes, '\0');
+  return zeros.data();
 }
 
 void FrameRecord(Lsn lsn, uint8_t type, std::string_view payload, std::string* out) {
@@ -125,25 +145,37 @@ std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOp
     }
     wal->segments_[seg.first_lsn] = seg.size;
   }
-  // Rewrites that did not finish (a crash, or still failing at shutdown) leave *.log.tmp files.
+  // Rewrites that did not finish (a crash, or still failing at shutdown) leave *.log.tmp files,
+  // and a spare being made, spare.tmp.
   std::error_code ec;
   for (const auto& ent : std::filesystem::directory_iterator(wal_dir, ec)) {
     const std::string name = ent.path().filename().string();
-    if (name.ends_with(std::string(kSegmentSuffix) + ".tmp")) ::unlink(ent.path().c_str());
+    if (name.ends_with(std::string(kSegmentSuffix) + ".tmp") || name == kFillingName)
+      ::unlink(ent.path().c_str());
+  }
+  // A spare the last run made for this segment size starts the log.
+  const std::string spare = JoinPath(wal_dir, kSpareName);
+  if (FileSize(spare) == static_cast<int64_t>(opts.segment_size)) {
+    wal->spare_fd_ = ::open(spare.c_str(), O_WRONLY | O_CLOEXEC);
+  } else {
+    ::unlink(spare.c_str());
   }
   const std::string path = JoinPath(wal_dir, SegmentFileName(next_lsn));
   ::unlink(path.c_str());  // empty, if it exists (checked above)
-  wal->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  wal->fd_ = wal->TakeSpare(path);
   if (wal->fd_ < 0) {
-    *error = "wal: cannot create " + path + ": " + ErrnoText(errno);
-    return nullptr;
+    wal->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (wal->fd_ < 0) {
+      *error = "wal: cannot create " + path + ": " + ErrnoText(errno);
+      return nullptr;
+    }
+    Preallocate(wal->fd_, opts.segment_size);
   }
   s = SyncDir(wal_dir);
   if (!s.ok()) {
     *error = "wal: " + s.message();
     return nullptr;
   }
-  Preallocate(wal->fd_, opts.segment_size);
   wal->segments_[next_lsn] = 0;
   wal->writer_ = std::thread([w = wal.get()] { w->Run(); });
   return wal;
@@ -258,6 +290,10 @@ void Wal::Close() {
     ::close(fd_);
   }
   fd_ = -1;
+  // A finished spare stays for the next start; an unfinished one goes.
+  const int spare = spare_fd_.exchange(-1);
+  if (spare >= 0) ::close(spare);
+  DropFilling();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,21 +302,28 @@ void Wal::Close() {
 
 void Wal::Run() {
   std::unique_lock lock(mu_);
+  bool filling = false;  // FillSpare has more to do: look for work, but don't wait for it
   while (true) {
     const auto deadline = NextDeadline();
     writer_waiting_ = true;
-    cv_.wait_until(lock, deadline, [&] { return stop_ || wake_ || Clock::now() >= deadline; });
+    const bool due = cv_.wait_until(lock, filling ? Clock::now() : deadline,
+                                    [&] { return stop_ || wake_ || Clock::now() >= deadline; });
     writer_waiting_ = false;
-    wake_ = false;
     const bool stopping = stop_;
-    sync_wanted_ = sync_requested_;
+    if (due) {
+      wake_ = false;
+      sync_wanted_ = sync_requested_;
+    }
     lock.unlock();
-    {
+    if (due) {
       std::unique_lock io(io_mu_);
       commit_requested_.store(false, std::memory_order_seq_cst);
       TakePending();
       Drain(stopping, io);
     }
+    // appendfsync no fsyncs only at rolls: zeros would double its writes for little.
+    filling = !stopping && spare_fd_.load() < 0 &&
+              policy_.load(std::memory_order_relaxed) != FsyncPolicy::kNo && FillSpare();
     lock.lock();
     if (commit_requested_.load(std::memory_order_seq_cst)) wake_ = true;  // see Commit
     if (stopping) break;
@@ -488,9 +531,11 @@ bool Wal::Roll() {
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   int err = Fault(WalIo::kCreate);
   int fd = -1;
-  if (err == 0) {
+  if (err == 0) fd = TakeSpare(path);
+  if (err == 0 && fd < 0) {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) err = errno;
+    if (fd >= 0) Preallocate(fd, opts_.segment_size);
   }
   if (err == 0) err = FsyncDir(wal_dir_);
   if (err != 0) {
@@ -498,7 +543,6 @@ bool Wal::Roll() {
     Fail("Write error", err);  // the retry (Rewrite) starts this segment instead
     return false;
   }
-  Preallocate(fd, opts_.segment_size);
   {
     std::lock_guard sync(sync_mu_);  // not while the writer thread fsyncs it (SyncOutsideLock)
     ::close(fd_);
@@ -508,6 +552,62 @@ bool Wal::Roll() {
   segment_bytes_ = 0;
   SetSegmentSize(first, 0);
   return true;
+}
+
+// The spare (if one is ready) renamed to `path`, as an fd at offset 0; -1 if there is none or it
+// cannot be moved there (then it is dropped, and the caller allocates the segment).
+int Wal::TakeSpare(const std::string& path) {
+  const int fd = spare_fd_.exchange(-1);
+  if (fd < 0) return -1;
+  const std::string spare = JoinPath(wal_dir_, kSpareName);
+  if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0)
+    return fd;
+  ::close(fd);
+  ::unlink(spare.c_str());
+  return -1;
+}
+
+// Writer thread: one step of making the next segment's file (zeros up to wal-segment-size,
+// fdatasync'd, then renamed to wal/spare). True while there is more to do. A failure (a full
+// disk, say) only means the next segment is allocated the slower way; it is tried again later.
+bool Wal::FillSpare() {
+  const auto now = Clock::now();
+  if (now < next_fill_) return false;
+  const std::string tmp = JoinPath(wal_dir_, kFillingName);
+  int err = 0;
+  if (filling_fd_ < 0) {
+    filling_fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (filling_fd_ < 0) err = errno;
+    filled_ = 0;
+  }
+  const uint64_t end = std::min(opts_.segment_size, filled_ + kFillStep);
+  while (err == 0 && filled_ < end) {
+    const size_t n = std::min<uint64_t>(end - filled_, kZeroBytes);
+    err = WriteAll(filling_fd_, Zeros(), n);
+    filled_ += n;
+  }
+  if (err == 0 && ::fdatasync(filling_fd_) != 0) err = errno;
+  if (err == 0 && filled_ == opts_.segment_size) {
+    if (::lseek(filling_fd_, 0, SEEK_SET) != 0 ||
+        ::rename(tmp.c_str(), JoinPath(wal_dir_, kSpareName).c_str()) != 0) {
+      err = errno;
+    } else {
+      spare_fd_.store(std::exchange(filling_fd_, -1));
+      return false;
+    }
+  }
+  if (err == 0) return true;
+  LogWarning("WAL: cannot make the next segment ahead of time ({}: {}); trying again in a minute",
+             tmp, ErrnoText(err));
+  DropFilling();
+  next_fill_ = now + std::chrono::minutes(1);
+  return false;
+}
+
+void Wal::DropFilling() {
+  if (filling_fd_ < 0) return;
+  ::close(std::exchange(filling_fd_, -1));
+  ::unlink(JoinPath(wal_dir_, kFillingName).c_str());
 }
 
 // Recovery after a failed write or fsync: the current file is abandoned, and every record not

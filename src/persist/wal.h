@@ -130,6 +130,9 @@ class Wal {
   bool SyncOutsideLock(std::unique_lock<std::mutex>& io);
   bool Roll();
   bool Rewrite();
+  bool FillSpare();
+  void DropFilling();
+  int TakeSpare(const std::string& path);
   void Fail(const char* what, int err);
   void Publish();
   int Fault(WalIo io) const { return opts_.inject_fault ? opts_.inject_fault(io) : 0; }
@@ -168,6 +171,13 @@ class Wal {
   uint64_t segment_bytes_ = 0;
   std::atomic<Clock::time_point> last_sync_;  // a loop's fsync (always) sets it too
   std::atomic<Clock::time_point> next_retry_{};  // Fail() may run on a command thread
+  // The next segment, written full of zeros ahead of time (wal/spare; see FillSpare), or -1.
+  // Roll takes it; the writer thread puts the next one.
+  std::atomic<int> spare_fd_{-1};
+  // Writer thread only: the spare being zero-filled (wal/spare.tmp), or -1, and how far.
+  int filling_fd_ = -1;
+  uint64_t filled_ = 0;
+  Clock::time_point next_fill_{};  // after a failure to make one
 
   std::atomic<Lsn> last_lsn_;
   std::atomic<Lsn> written_lsn_;
