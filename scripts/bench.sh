@@ -52,6 +52,7 @@
 #   PENDING [100000]   entries delivered to the consumer group and left pending (memory)
 #   THREADS [nproc]    runnel --threads (passed only when the binary is runnel)
 #   RUNNEL_BIN         server binary to use instead of building build-release/runnel-server
+#   RUNNEL_ARGS        more runnel-server arguments, e.g. "--auto-aof-rewrite-percentage 100"
 #   RUN_TIMEOUT [300]  seconds after which one redis-benchmark or redis-cli --pipe run counts as hung
 #   LOAD_TIMEOUT [600] seconds a restarted server may take to serve its data
 set -euo pipefail
@@ -284,7 +285,11 @@ start_server() {
 }
 
 runnel_args=()
-if ((is_runnel)); then runnel_args=(--threads "$THREADS"); fi
+if ((is_runnel)); then
+  runnel_args=(--threads "$THREADS")
+  read -r -a extra_args <<<"${RUNNEL_ARGS:-}"
+  runnel_args+=("${extra_args[@]}")
+fi
 quoted() { # args... -> shell-quoted, for printing command lines (--save '' stays visible)
   local a out=""
   for a in "$@"; do out+=" $(printf '%q' "$a")"; done
@@ -596,6 +601,7 @@ cmdline_for() { # suite [VAR ...]: the command line that reruns this suite as co
   line="SUITES=$s ROUNDS=$ROUNDS"
   for v in "$@"; do line+=" $v=${!v}"; done
   if ((is_runnel)); then line+=" THREADS=$THREADS"; fi
+  if ((is_runnel)) && [[ -n "${RUNNEL_ARGS:-}" ]]; then line+=" RUNNEL_ARGS=\"$RUNNEL_ARGS\""; fi
   if [[ "$RUNNEL_BIN" != "$repo/build-release/runnel-server" ]]; then line+=" RUNNEL_BIN=$RUNNEL_BIN"; fi
   echo "$line scripts/bench.sh"
 }
@@ -1082,6 +1088,9 @@ suite_restart() {
     rp=$launched_pid
     "$waiter" "$rport" "$rp" "$LOAD_TIMEOUT" "$restart_dbsize" bench:last "$restart_token" >/dev/null ||
       die "runnel: did not serve its data again before SAVE"
+    # A server may start a background rewrite or checkpoint of its own right after loading.
+    wait_idle runnel "$rport" "$rp" "$d/runnel"
+    wait_idle redis "$dport" "$dp" "$d/redis"
     t0=$EPOCHREALTIME
     if ((is_runnel)); then
       expect runnel "$rport" OK SAVE
