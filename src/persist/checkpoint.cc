@@ -290,6 +290,12 @@ Lsn CheckpointReader::max_lsn() const {
   return v;
 }
 
+uint64_t CheckpointReader::file_bytes() const {
+  uint64_t v = 0;
+  for (const auto& s : shards_) v += s.size;
+  return v;
+}
+
 Status CheckpointReader::ReadShard(int shard, std::string* raw_bytes) const {
   raw_bytes->clear();
   if (shard < 0 || shard >= shard_count())

@@ -78,6 +78,7 @@ class CheckpointReader {
   // Replay starts after min_lsn(); the next log record gets an LSN above max_lsn().
   Lsn min_lsn() const;
   Lsn max_lsn() const;
+  uint64_t file_bytes() const;  // of every shard's file, as the manifest has them
 
   // Reads one shard's file, checks header and checksum, decompresses. Damage is reported with
   // the file and offset. Safe to call for different shards from several threads at once.

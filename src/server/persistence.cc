@@ -129,6 +129,7 @@ bool Persistence::LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* 
     return false;
   }
   next_checkpoint_id_ = reader->id() + 1;
+  checkpoint_bytes_ = static_cast<int64_t>(reader->file_bytes());
   // Shard files are independent: each thread takes the next one, reads, decompresses and
   // deserializes it.
   std::atomic<int> next{0};
@@ -266,7 +267,12 @@ bool Persistence::Recover(std::string* error) {
   wal_ = persist::Wal::Open(".", next, options, error);
   if (wal_ == nullptr) return false;
   commands::SetWal(wal_.get());
+  base_bytes_ = CurrentBytes();
   return true;
+}
+
+int64_t Persistence::CurrentBytes() const {
+  return checkpoint_bytes_.load() + (wal_ ? static_cast<int64_t>(wal_->total_bytes()) : 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +326,8 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
       std::error_code ec;
       std::filesystem::remove_all(persist::kWalDirName, ec);
     }
+    checkpoint_bytes_ = static_cast<int64_t>(writer->file_bytes());
+    base_bytes_ = CurrentBytes();
     last_save_time_ = NowMs() / 1000;
     last_duration_ms_ = (MonotonicUs() - start) / 1000;
     longest_pause_us_ = longest_pause;
@@ -361,7 +369,9 @@ bool Persistence::RequestCheckpoint() {
 }
 
 // A checkpoint is due after checkpoint-interval seconds (if anything changed), when the log
-// passes wal-max-size, or when a save point's (seconds, changes) pair is reached.
+// passes wal-max-size, when the checkpoint and the log have grown as auto-aof-rewrite-* say
+// (Redis's trigger for an AOF rewrite, which a checkpoint is here), or when a save point's
+// (seconds, changes) pair is reached.
 bool Persistence::Due() {
   uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
   uint64_t changes = last_lsn > checkpoint_lsn_ ? last_lsn - checkpoint_lsn_ : 0;
@@ -371,6 +381,13 @@ bool Persistence::Due() {
   int64_t interval = config.checkpoint_interval.load();
   if (interval > 0 && age >= interval) return true;
   if (wal_ && static_cast<int64_t>(wal_->total_bytes()) > config.wal_max_size.load()) return true;
+  const int64_t growth = config.auto_aof_rewrite_percentage.load();
+  if (wal_ && growth > 0) {
+    const int64_t size = CurrentBytes();
+    const int64_t base = std::max<int64_t>(base_bytes_.load(), 1);
+    if (size > config.auto_aof_rewrite_min_size.load() && (size - base) * 100 / base >= growth)
+      return true;
+  }
   for (auto [secs, min_changes] : config.SavePoints())
     if (age >= secs && static_cast<int64_t>(changes) >= min_changes) return true;
   return false;
@@ -427,6 +444,10 @@ std::string Persistence::Info() {
   field(out, "aof_rewrite_scheduled", "0");
   field(out, "aof_last_bgrewrite_status", last_ok_ ? "ok" : "err");
   field(out, "aof_last_write_status", !wal_ || wal_->healthy() ? "ok" : "err");
+  if (wal_) {
+    field(out, "aof_current_size", std::to_string(CurrentBytes()));
+    field(out, "aof_base_size", std::to_string(base_bytes_.load()));
+  }
   if (wal_ && !wal_->healthy()) field(out, "aof_last_write_error", wal_->last_error());
   field(out, "wal_fsync_policy", wal_ ? PolicyName(PolicyFromConfig()) : "off");
   field(out, "wal_last_lsn", std::to_string(last_lsn));

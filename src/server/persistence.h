@@ -1,6 +1,7 @@
 // Persistence as the server runs it: recovery at start-up (checkpoint, then the log), the log
-// that every write goes to, and checkpoints (periodic, when the log grows past wal-max-size,
-// after the save points' changes, and on SAVE/BGSAVE/BGREWRITEAOF/SHUTDOWN).
+// that every write goes to, and checkpoints (periodic, when the log grows past wal-max-size or
+// by auto-aof-rewrite-percentage, after the save points' changes, and on
+// SAVE/BGSAVE/BGREWRITEAOF/SHUTDOWN).
 //
 // A checkpoint serializes one shard at a time under that shard's lock, tagged with the LSN of
 // the last record that changed it; segments every shard's checkpoint covers are then deleted.
@@ -67,6 +68,7 @@ class Persistence {
                      int workers, uint64_t* records, std::string* error);
   void Run();
   bool Due();
+  int64_t CurrentBytes() const;  // the checkpoint's and the log's, Redis's aof_current_size
 
   engine::Keyspace* ks_;
   commands::ServerApi* server_;
@@ -82,6 +84,10 @@ class Persistence {
   std::atomic<int64_t> last_duration_ms_{0};
   std::atomic<int64_t> longest_pause_us_{0};
   std::atomic<uint64_t> checkpoint_lsn_{0};  // lowest shard LSN of the last checkpoint
+  // auto-aof-rewrite-*: the last checkpoint's bytes on disk, and those plus the log's right
+  // after it (or after start-up), Redis's aof_base_size.
+  std::atomic<int64_t> checkpoint_bytes_{0};
+  std::atomic<int64_t> base_bytes_{0};
   std::atomic<bool> last_ok_{true};
   uint64_t next_checkpoint_id_ = 1;
 };

@@ -834,7 +834,7 @@ TEST_CASE("persistence: LASTSAVE, BGSAVE and INFO persistence fields") {
        {"loading", "rdb_changes_since_last_save", "rdb_last_save_time", "aof_enabled",
         "aof_last_write_status", "wal_last_lsn", "wal_durable_lsn", "wal_size_bytes",
         "checkpoint_lsn", "checkpoint_last_duration_ms", "checkpoint_longest_pause_us",
-        "wal_fsync_policy"})
+        "wal_fsync_policy", "aof_current_size", "aof_base_size"})
     CHECK_MESSAGE(Contains(info, "\r\n" + std::string(field) + ":"), field);
   CHECK(Info(c, "loading") == "0");
   CHECK(Info(c, "aof_enabled") == "1");
@@ -886,6 +886,39 @@ TEST_CASE("persistence: save points, checkpoint-interval and wal-max-size start 
     for (int i = 0; i < 40; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
     CHECK(WaitFor(8000, [&] { return InfoInt(c, "checkpoint_lsn") > 0; }));
     CHECK(WaitFor(8000, [&] { return InfoInt(c, "wal_size_bytes") < 3000000; }));
+  }
+  // Redis's AOF rewrite trigger: the checkpoint plus the log past the minimum size and grown by
+  // the percentage since the last checkpoint (here: since start-up, from nothing).
+  const Args auto_args = {"--save", "", "--checkpoint-interval", "0",
+                          "--auto-aof-rewrite-min-size", "1mb"};
+  const std::string value(100000, 'x');
+  SUBCASE("auto-aof-rewrite-percentage and auto-aof-rewrite-min-size") {
+    Args args = auto_args;
+    args.insert(args.end(), {"--auto-aof-rewrite-percentage", "100"});
+    ServerProcess p(args);
+    Client c(p.port());
+    for (int i = 0; i < 8; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
+    SleepMs(1500);
+    CHECK(InfoInt(c, "checkpoint_lsn") == 0);  // 800 KB: below the minimum
+    for (int i = 8; i < 20; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
+    CHECK(WaitFor(8000, [&] { return InfoInt(c, "checkpoint_lsn") > 0; }));
+    // The base is what the checkpoint left: its files and the log segment still being written
+    // (2 MB); the next checkpoint waits for that to double.
+    const int64_t base = InfoInt(c, "aof_base_size");
+    CHECK(base > 1000000);
+    CHECK(InfoInt(c, "aof_current_size") >= base);
+  }
+  SUBCASE("auto-aof-rewrite-percentage is 0 (never) by default, and CONFIG SET turns it on") {
+    ServerProcess p(auto_args);
+    Client c(p.port());
+    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-percentage"}, "[auto-aof-rewrite-percentage, 0]");
+    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-min-size"},
+           "[auto-aof-rewrite-min-size, 1048576]");
+    for (int i = 0; i < 20; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
+    SleepMs(2500);
+    CHECK(InfoInt(c, "checkpoint_lsn") == 0);
+    Expect(c, {"CONFIG", "SET", "auto-aof-rewrite-percentage", "100"}, "OK");
+    CHECK(WaitFor(8000, [&] { return InfoInt(c, "checkpoint_lsn") > 0; }));
   }
 }
 
