@@ -10,12 +10,15 @@
 #
 # Builds with `ninja -C build` (or build-release if there is no build/); BUILD_DIR overrides.
 # APPENDFSYNC=everysec|no runs the same test under that policy (a kill -9 loses nothing there
-# either: replies wait until the record is written to the kernel). KEEP=1 keeps the work
-# directory (data, journals, logs) even when nothing was lost.
+# either: replies wait until the record is written to the kernel). SERVER_ARGS adds server
+# options, e.g. "--auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1mb" for
+# checkpoints between BGSAVEs. KEEP=1 keeps the work directory (data, journals, logs) even when
+# nothing was lost.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 cycles=${1:-${CYCLES:-20}}
+read -r -a server_args <<<"${SERVER_ARGS:-}"
 build=${BUILD_DIR:-}
 if [ -z "$build" ]; then
   if [ -d build ]; then build=build; else build=build-release; fi
@@ -37,7 +40,7 @@ port=
 start_server() {
   port=$("$writer" free-port) || return 1
   "$server_bin" --port "$port" --dir "$data" --logfile "$work/server.log" \
-    --appendfsync "${APPENDFSYNC:-always}" --wal-segment-size 1mb &
+    --appendfsync "${APPENDFSYNC:-always}" --wal-segment-size 1mb "${server_args[@]}" &
   server_pid=$!
   "$writer" wait --port "$port" --pid "$server_pid" --seconds 60
 }
