@@ -25,19 +25,27 @@ constexpr size_t kMinEntryBytes = 4;
 
 std::array<std::atomic<ObjectLoader>, 256> loaders{};
 
-void PutEntry(Entry* e, int64_t expire_at, std::string* out) {
-  out->push_back(static_cast<char>(e->type));
+void PutHead(ValueType type, int64_t expire_at, std::string_view key, std::string* out) {
+  out->push_back(static_cast<char>(type));
   PutVarint(out, static_cast<uint64_t>(expire_at));
-  PutLengthPrefixed(out, e->key());
-  if (e->type == ValueType::kString) {
-    PutLengthPrefixed(out, e->str());
-    return;
-  }
+  PutLengthPrefixed(out, key);
+}
+
+void PutObject(const Object& obj, std::string* out) {
   // The object's length is known only once it is written: reserve it, then fill it in.
   const size_t len_at = out->size();
   PutFixed64(out, 0);
-  e->object()->Serialize(out);
+  obj.Serialize(out);
   EncodeFixed64(out->data() + len_at, out->size() - len_at - 8);
+}
+
+void PutEntry(Entry* e, int64_t expire_at, std::string* out) {
+  PutHead(e->type, expire_at, e->key(), out);
+  if (e->type == ValueType::kString) {
+    PutLengthPrefixed(out, e->str());
+  } else {
+    PutObject(*e->object(), out);
+  }
 }
 
 // Reads one entry and links it into `t`; on failure returns why.
@@ -84,7 +92,8 @@ ObjectLoader FindObjectLoader(ValueType type) {
   return loaders[static_cast<uint8_t>(type)].load(std::memory_order_acquire);
 }
 
-void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out) {
+void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out,
+                    std::vector<DeferredValue>* deferred) {
   if (t.size() == 0) return;
   const size_t start = out->size();
   PutVarint(out, static_cast<uint64_t>(db));
@@ -96,6 +105,12 @@ void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out) {
     cursor = t.dict().Scan(cursor, [&](Entry* e) {
       const int64_t at = t.ExpireAt(e);
       if (at != 0 && at <= now_ms) return;  // expired: as good as deleted
+      if (deferred != nullptr && e->type == ValueType::kStream &&
+          e->object()->MemoryUsage() >= kDeferValueBytes) {
+        deferred->push_back({db, e->type, at, std::string(e->key()),
+                             std::unique_ptr<Object>(e->object()->Clone())});
+        return;
+      }
       PutEntry(e, at, out);
       ++count;
     });
@@ -105,6 +120,23 @@ void SerializeTable(int db, Table& t, int64_t now_ms, std::string* out) {
     return;
   }
   EncodeFixed64(out->data() + count_at, count);
+}
+
+void SerializeDeferred(std::vector<DeferredValue>* deferred, std::string* out) {
+  // SerializeTable adds them a table at a time: each database's values are together.
+  for (size_t i = 0; i < deferred->size();) {
+    const int db = (*deferred)[i].db;
+    size_t end = i;
+    while (end < deferred->size() && (*deferred)[end].db == db) ++end;
+    PutVarint(out, static_cast<uint64_t>(db));
+    PutFixed64(out, end - i);
+    for (; i < end; ++i) {
+      const DeferredValue& v = (*deferred)[i];
+      PutHead(v.type, v.expire_at, v.key, out);
+      PutObject(*v.copy, out);
+    }
+  }
+  deferred->clear();
 }
 
 bool LoadSnapshot(std::string_view data, Shard* shard, std::string* err) {

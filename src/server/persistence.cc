@@ -289,6 +289,7 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
   bool ok = writer != nullptr;
   uint64_t min_lsn = UINT64_MAX;
   std::string raw;
+  std::vector<engine::DeferredValue> deferred;  // big streams, copied under the lock
   for (int i = 0; ok && i < engine::Keyspace::kShards; ++i) {
     engine::Shard& shard = ks_->shard(i);
     raw.clear();
@@ -302,9 +303,11 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
       lsn = wal_ ? wal_->last_lsn() : shard.last_lsn;
       int64_t now = NowMs();
       for (int db = 0; db < shard.databases(); ++db)
-        if (engine::Table* t = shard.find_table(db)) engine::SerializeTable(db, *t, now, &raw);
+        if (engine::Table* t = shard.find_table(db))
+          engine::SerializeTable(db, *t, now, &raw, &deferred);
       longest_pause = std::max(longest_pause, MonotonicUs() - t0);
     }
+    engine::SerializeDeferred(&deferred, &raw);
     min_lsn = std::min(min_lsn, lsn);
     ok = writer->AddShard(i, lsn, raw, error);
   }

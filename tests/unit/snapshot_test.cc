@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/keyspace.h"
@@ -210,5 +211,61 @@ TEST_CASE("snapshot: streams round-trip once their loader is registered") {
   auto* back = static_cast<Stream*>(e->object());
   CHECK(back->length() == 1000);
   CHECK(back->last_id() == StreamId{1000, 0});
+  RegisterObjectLoader(ValueType::kStream, saved);
+}
+
+TEST_CASE("snapshot: big streams can be copied under the lock and written after it (deferred)") {
+  const ObjectLoader saved = FindObjectLoader(ValueType::kStream);
+  RegisterObjectLoader(ValueType::kStream, [](std::string_view data) -> Object* {
+    return Stream::Deserialize(data).release();
+  });
+  Keyspace ks(2);
+  auto make_stream = [](uint64_t n) {
+    auto* s = new Stream();
+    const std::string value(64, 'v');
+    for (uint64_t i = 1; i <= n; ++i) {
+      std::string_view fv[] = {"field", value};
+      s->Append(StreamId{i, 0}, fv);
+    }
+    return s;
+  };
+  Db db0(&ks, 0, 0), db1(&ks, 1, 0);
+  db0.AddObject(Key(1), ValueType::kStream, make_stream(30000));  // big
+  db0.AddObject(Key(2), ValueType::kStream, make_stream(10));      // small
+  db0.SetString(Key(3), "plain");
+  db1.AddObject(Key(4), ValueType::kStream, make_stream(30000));  // big, with a TTL
+  db1.SetExpireAt(db1.Find(Key(4)), 123456);
+  REQUIRE(db0.Find(Key(1))->object()->MemoryUsage() >= kDeferValueBytes);
+  REQUIRE(db0.Find(Key(2))->object()->MemoryUsage() < kDeferValueBytes);
+
+  Shard& shard = SnapShard(ks);
+  std::string data;
+  std::vector<DeferredValue> deferred;
+  for (int db = 0; db < shard.databases(); ++db)
+    if (Table* t = shard.find_table(db)) SerializeTable(db, *t, 0, &data, &deferred);
+  REQUIRE(deferred.size() == 2);
+  CHECK(deferred[0].key == Key(1));
+  CHECK(deferred[1].key == Key(4));
+  CHECK(deferred[1].expire_at == 123456);
+  // The copies stand alone: what the table holds may change before they are written.
+  db0.Delete(Key(1));
+  SerializeDeferred(&deferred, &data);
+  CHECK(deferred.empty());
+
+  Keyspace loaded(2);
+  std::string err;
+  REQUIRE_MESSAGE(LoadSnapshot(data, &SnapShard(loaded), &err), err);
+  Db l0(&loaded, 0, 0), l1(&loaded, 1, 0);
+  for (auto [d, key, n] : {std::tuple{&l0, Key(1), 30000}, {&l0, Key(2), 10}, {&l1, Key(4), 30000}}) {
+    CAPTURE(key);
+    Entry* e = d->Find(key);
+    REQUIRE(e != nullptr);
+    REQUIRE(e->type == ValueType::kStream);
+    CHECK(static_cast<Stream*>(e->object())->length() == static_cast<size_t>(n));
+    CHECK(static_cast<Stream*>(e->object())->last_id() == StreamId{static_cast<uint64_t>(n), 0});
+  }
+  CHECK(l1.ExpireAt(l1.Find(Key(4))) == 123456);
+  REQUIRE(l0.Find(Key(3)) != nullptr);
+  CHECK(l0.Find(Key(3))->str() == "plain");
   RegisterObjectLoader(ValueType::kStream, saved);
 }
