@@ -29,6 +29,9 @@ class BatchWaitTuner {
   template <class CpuFn>
   void OnPass(uint64_t now_ms, uint64_t commands, CpuFn cpu_ns) {
     if (now_ms < (probe_window_ < 0 ? next_probe_ms_ : window_end_ms_)) return;
+    // A window that ran over by more than its length measured something else (the loop stalled,
+    // or did not call this while io-batch-wait-us was 0): the probe starts over.
+    if (probe_window_ >= 0 && now_ms > window_end_ms_ + kWindowMs) probe_window_ = -1;
     const int64_t cpu = cpu_ns();
     if (probe_window_ < 0) {
       probe_window_ = 0;

@@ -91,3 +91,16 @@ TEST_CASE("batch wait tuner: light load decides nothing and the next probe follo
   sim.Run(2 * kProbeMs + 10, 100, 800, 1000);
   CHECK(sim.tuner.waiting());
 }
+
+TEST_CASE("batch wait tuner: a window that runs long starts the probe over") {
+  Sim sim;
+  sim.Run(BatchWaitTuner::kWindowMs + 1, 100, 1200, 1000);  // into window 1, without the wait
+  REQUIRE_FALSE(sim.tuner.waiting());
+  // 10 s without a call (io-batch-wait-us was 0), with 5 s of CPU over few commands: counted in
+  // that window, it would make not waiting look dear.
+  sim.now_ms += 10000;
+  sim.cpu += 5'000'000'000;
+  sim.commands += 1000;
+  sim.Run(kProbeMs + 10, 100, 1200, 1000);
+  CHECK_FALSE(sim.tuner.waiting());  // measured afresh: waiting costs more
+}
