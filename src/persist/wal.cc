@@ -162,14 +162,10 @@ std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOp
   }
   const std::string path = JoinPath(wal_dir, SegmentFileName(next_lsn));
   ::unlink(path.c_str());  // empty, if it exists (checked above)
-  wal->fd_ = wal->TakeSpare(path);
+  wal->fd_ = wal->NewSegmentFile(path);
   if (wal->fd_ < 0) {
-    wal->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (wal->fd_ < 0) {
-      *error = "wal: cannot create " + path + ": " + ErrnoText(errno);
-      return nullptr;
-    }
-    Preallocate(wal->fd_, opts.segment_size);
+    *error = "wal: cannot create " + path + ": " + ErrnoText(-wal->fd_);
+    return nullptr;
   }
   s = SyncDir(wal_dir);
   if (!s.ok()) {
@@ -531,11 +527,9 @@ bool Wal::Roll() {
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   int err = Fault(WalIo::kCreate);
   int fd = -1;
-  if (err == 0) fd = TakeSpare(path);
-  if (err == 0 && fd < 0) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) err = errno;
-    if (fd >= 0) Preallocate(fd, opts_.segment_size);
+  if (err == 0) {
+    fd = NewSegmentFile(path);
+    if (fd < 0) err = -fd;
   }
   if (err == 0) err = FsyncDir(wal_dir_);
   if (err != 0) {
@@ -554,8 +548,19 @@ bool Wal::Roll() {
   return true;
 }
 
+// The file of a new segment at `path`: the spare if one is ready, else a new file with its space
+// allocated. Its fd (at offset 0), or -errno.
+int Wal::NewSegmentFile(const std::string& path) {
+  int fd = TakeSpare(path);
+  if (fd >= 0) return fd;
+  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return -errno;
+  Preallocate(fd, opts_.segment_size);
+  return fd;
+}
+
 // The spare (if one is ready) renamed to `path`, as an fd at offset 0; -1 if there is none or it
-// cannot be moved there (then it is dropped, and the caller allocates the segment).
+// cannot be moved there (then it is dropped).
 int Wal::TakeSpare(const std::string& path) {
   const int fd = spare_fd_.exchange(-1);
   if (fd < 0) return -1;

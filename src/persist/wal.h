@@ -3,7 +3,8 @@
 // everything buffered with one write(2) and, with `always`, one fsync, so one fsync covers every
 // record appended while the previous one ran (group commit). A writer thread does the rest: the
 // everysec fsync (which lets go of the file meanwhile, so loops keep writing), segment rolls,
-// retries after failures, and records nobody committed.
+// retries after failures, records nobody committed, and the next segment's file, made ahead of
+// time.
 //
 // Positions: every record gets the next LSN. written_lsn() is what the kernel has; durable_lsn()
 // is what the policy counts as safe (fsynced for kAlways; written for kEverySec and kNo).
@@ -132,6 +133,7 @@ class Wal {
   bool Rewrite();
   bool FillSpare();
   void DropFilling();
+  int NewSegmentFile(const std::string& path);
   int TakeSpare(const std::string& path);
   void Fail(const char* what, int err);
   void Publish();
