@@ -119,6 +119,13 @@ void CheckRange(const std::vector<Record>& records, Lsn first, Lsn last) {
   }
 }
 
+// Reads the whole log in `dir` and checks that it holds exactly records first..last.
+void CheckLog(const std::string& dir, Lsn first, Lsn last) {
+  auto got = ReadAll(dir);
+  CHECK(got.status.ok());
+  CheckRange(got.records, first, last);
+}
+
 std::unique_ptr<Wal> OpenWal(const std::string& dir, Lsn next, WalOptions opts = {}) {
   std::string err;
   auto wal = Wal::Open(dir, next, opts, &err);
@@ -1040,9 +1047,7 @@ TEST_CASE("wal: a failed fsync is not retried on the same file: the records go t
   const std::string rewritten = ReadFile(dir.segment(11));
   REQUIRE(rewritten.size() >= kRecordHeaderSize);
   CHECK(DecodeFixed64(rewritten.data() + kLsnOffset) == 11);
-  auto got = ReadAll(dir.path());
-  CHECK(got.status.ok());
-  CheckRange(got.records, 1, 22);
+  CheckLog(dir.path(), 1, 22);
 }
 
 TEST_CASE("wal: a failed fsync of a segment's first records replaces that segment whole") {
@@ -1126,9 +1131,7 @@ TEST_CASE("wal: everysec's fsync does not hold the file: records are written whi
   CHECK(WaitFor([&] { return wal->synced_lsn() == 20; }, 3s));
   CHECK(wal->healthy());
   wal->Close();
-  auto got = ReadAll(dir.path());
-  CHECK(got.status.ok());
-  CheckRange(got.records, 1, 20);
+  CheckLog(dir.path(), 1, 20);
 }
 
 TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too") {
@@ -1142,9 +1145,7 @@ TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too"
   REQUIRE(WaitFor([&] { return wal->healthy() && wal->synced_lsn() == 20; }));
   AppendRange(wal.get(), 21, 25);
   wal->Close();
-  auto got = ReadAll(dir.path());
-  CHECK(got.status.ok());
-  CheckRange(got.records, 1, 25);
+  CheckLog(dir.path(), 1, 25);
 }
 
 TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
