@@ -1,16 +1,24 @@
 // A stream's self-contained binary form (checkpoints), its loader, and deep copies (COPY).
 //
-// The form holds logical content, not chunks, so a loaded stream is packed afresh:
+// Version 2 holds the chunks as they are in memory (layout in stream.h), so writing a stream is
+// a copy and loading one is a copy and a check of every entry:
 //
-//   'X' version(1)
+//   'X' version(2)
 //   last_id.ms last_id.seq entries_added max_deleted.ms max_deleted.seq length
-//   length x entry:   ms_delta (from the previous entry's ms) seq nfields (field value)...
+//   nchunks x chunk:  base.ms_delta (from the previous chunk's base) base.seq count live
+//                     master_n master_len size bytes[size]
 //   ngroups x group:  name last.ms last.seq entries_read+1
 //                     nconsumers x (name seen_time active_time)   consumers in name order
 //                     npending x (ms_delta seq delivery_time delivery_count consumer_index)
 //
+// Version 1 (written by earlier versions, still read) has the entries instead of the chunks:
+//   length x entry:   ms_delta (from the previous entry's ms) seq nfields (field value)...
+// and a stream loaded from it is packed afresh.
+//
 // Numbers are varints (times zigzag-encoded); strings are a varint length and the bytes. The
-// loader checks every length against the bytes left, IDs for order and indexes for range.
+// loader checks every length against the bytes left, IDs for order, chunk contents entry by
+// entry, and indexes for range.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -22,7 +30,8 @@ namespace runnel::engine {
 namespace {
 
 constexpr char kMagic = 'X';
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
+constexpr uint8_t kEntriesVersion = 1;  // read only
 
 class Writer {
  public:
@@ -76,6 +85,19 @@ class Reader {
   }
   // A count of items that each take at least `min_bytes`: rejects counts the input cannot hold.
   bool Count(uint64_t* n, uint64_t min_bytes) { return Varint(n) && *n <= left() / min_bytes; }
+  // A varint that must fit in a uint32_t.
+  bool U32(uint32_t* v) {
+    uint64_t u;
+    if (!Varint(&u) || u > UINT32_MAX) return false;
+    *v = static_cast<uint32_t>(u);
+    return true;
+  }
+  bool Bytes(size_t n, const uint8_t** bytes) {
+    if (n > left()) return false;
+    *bytes = p_;
+    p_ += n;
+    return true;
+  }
   uint64_t left() const { return static_cast<uint64_t>(end_ - p_); }
 
  private:
@@ -112,6 +134,7 @@ void WriteGroup(Writer& w, std::string_view name, const ConsumerGroup& g) {
 }  // namespace
 
 void Stream::Serialize(std::string* out) const {
+  out->reserve(out->size() + 32 + chunk_bytes_ + chunks_.size() * 16);
   Writer w(out);
   out->push_back(kMagic);
   out->push_back(static_cast<char>(kVersion));
@@ -119,18 +142,18 @@ void Stream::Serialize(std::string* out) const {
   w.Varint(entries_added_);
   w.Id(max_deleted_id_);
   w.Varint(length_);
-  StreamIterator it(*this, StreamId::Min(), StreamId::Max(), false);
-  EntryView e;
+  w.Varint(chunks_.size());
   uint64_t prev_ms = 0;
-  while (it.Next(&e)) {
-    w.Varint(e.id.ms - prev_ms);
-    w.Varint(e.id.seq);
-    w.Varint(e.field_count());
-    e.ForEachField([&](std::string_view f, std::string_view v) {
-      w.String(f);
-      w.String(v);
-    });
-    prev_ms = e.id.ms;
+  for (const auto& [base, c] : chunks_) {
+    w.Varint(base.ms - prev_ms);
+    w.Varint(base.seq);
+    w.Varint(c.count);
+    w.Varint(c.live);
+    w.Varint(c.master_n);
+    w.Varint(c.master_len);
+    w.Varint(c.size);
+    out->append(reinterpret_cast<const char*>(c.data), c.size);
+    prev_ms = base.ms;
   }
   w.Varint(groups_.size());
   for (const auto& [name, g] : groups_) WriteGroup(w, name, *g);
@@ -143,15 +166,19 @@ class StreamLoader {
 
   std::unique_ptr<Stream> Load() {
     uint8_t magic, version;
-    if (!r_.Byte(&magic) || !r_.Byte(&version) || magic != kMagic || version != kVersion)
+    if (!r_.Byte(&magic) || !r_.Byte(&version) || magic != kMagic ||
+        (version != kVersion && version != kEntriesVersion))
       return nullptr;
     StreamId last, max_deleted;
     uint64_t added, length;
-    if (!r_.Id(&last) || !r_.Varint(&added) || !r_.Id(&max_deleted) || !r_.Count(&length, 5))
+    // An entry takes at least 3 bytes in a chunk, 5 in version 1.
+    if (!r_.Id(&last) || !r_.Varint(&added) || !r_.Id(&max_deleted) ||
+        !r_.Count(&length, version == kVersion ? 3 : 5))
       return nullptr;
     auto s = std::make_unique<Stream>();
-    if (!LoadEntries(s.get(), length)) return nullptr;
-    if (length > 0 && s->last_id_ > last) return nullptr;
+    if (!(version == kVersion ? LoadChunks(s.get()) : LoadEntries(s.get(), length)))
+      return nullptr;
+    if (s->length_ != length || (!s->chunks_.empty() && s->last_id_ > last)) return nullptr;
     if (added < length) return nullptr;
     s->last_id_ = last;
     s->entries_added_ = added;
@@ -165,6 +192,70 @@ class StreamLoader {
   }
 
  private:
+  // Version 2: the chunks, each copied and then checked as thoroughly as the reads inside a
+  // chunk assume (they do not check bounds). Leaves the last stored ID in s->last_id_.
+  bool LoadChunks(Stream* s) {
+    uint64_t nchunks;
+    if (!r_.Count(&nchunks, 8)) return false;
+    StreamId prev_last;  // the previous chunk's last stored entry
+    uint64_t prev_ms = 0;
+    for (uint64_t i = 0; i < nchunks; ++i) {
+      StreamId base;
+      uint64_t ms_delta;
+      Stream::Chunk c;
+      uint32_t count, live;
+      const uint8_t* bytes;
+      if (!r_.Varint(&ms_delta) || !r_.Varint(&base.seq) || !r_.U32(&count) || !r_.U32(&live) ||
+          !r_.U32(&c.master_n) || !r_.U32(&c.master_len) || !r_.U32(&c.size) ||
+          !r_.Bytes(c.size, &bytes))
+        return false;
+      if (ms_delta > UINT64_MAX - prev_ms) return false;
+      base.ms = prev_ms + ms_delta;
+      prev_ms = base.ms;
+      if (i > 0 && base <= prev_last) return false;
+      if (count == 0 || count > kChunkMaxEntries || live == 0 || live > count) return false;
+      c.count = static_cast<uint16_t>(count);
+      c.live = static_cast<uint16_t>(live);
+      c.data = static_cast<uint8_t*>(std::malloc(c.size));
+      if (c.data == nullptr) throw std::bad_alloc();
+      std::memcpy(c.data, bytes, c.size);
+      c.capacity = c.size;
+      // Owned by the stream from here, so freed with it on every return below.
+      s->chunk_bytes_ += c.size;
+      s->chunks_.emplace_hint(s->chunks_.end(), base, c);
+      if (!CheckChunk(base, c, &prev_last)) return false;
+      s->length_ += live;
+    }
+    s->last_id_ = prev_last;
+    return true;
+  }
+
+  // Every entry decodes inside the chunk, IDs rise from the base, the counts match.
+  static bool CheckChunk(const StreamId& base, const Stream::Chunk& c, StreamId* last) {
+    const uint8_t* p = c.data;
+    const uint8_t* master_end = c.data + std::min(c.master_len, c.size);
+    uint64_t n;
+    if (!ReadVarint(&p, master_end, &n) || n != c.master_n || n == 0) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t len;
+      if (!ReadVarint(&p, master_end, &len) || len > static_cast<uint64_t>(master_end - p))
+        return false;
+      p += len;
+    }
+    if (p != c.data + c.master_len) return false;
+    uint32_t count = 0, live = 0;
+    EntryHead h;
+    for (uint32_t off = c.master_len; off < c.size; off = h.next) {
+      // The first chunk's first ID is above 0-0; the others are above the chunk before.
+      if (!DecodeEntryHead(base, c, off, &h) || h.nfields == 0 || h.id <= *last) return false;
+      *last = h.id;
+      ++count;
+      if (!h.deleted) ++live;
+    }
+    return count == c.count && live == c.live;
+  }
+
+  // Version 1: the entries, appended one by one.
   bool LoadEntries(Stream* s, uint64_t length) {
     std::vector<std::string_view> fv;
     StreamId prev;
