@@ -52,7 +52,7 @@
 #   PENDING [100000]   entries delivered to the consumer group and left pending (memory)
 #   THREADS [nproc]    runnel --threads (passed only when the binary is runnel)
 #   RUNNEL_BIN         server binary to use instead of building build-release/runnel-server
-#   RUNNEL_ARGS        more runnel-server arguments, e.g. "--auto-aof-rewrite-percentage 100"
+#   RUNNEL_ARGS        more runnel-server arguments, e.g. "--auto-aof-rewrite-percentage 0"
 #   RUN_TIMEOUT [300]  seconds after which one redis-benchmark or redis-cli --pipe run counts as hung
 #   LOAD_TIMEOUT [600] seconds a restarted server may take to serve its data
 set -euo pipefail
@@ -1057,7 +1057,7 @@ suite_restart() {
       expect_config redis "$dport" appendonly yes
       expect_config redis "$dport" appendfsync everysec
       cfg() { local v; v="$(rcli "$1" CONFIG GET "$2" | sed -n 2p)"; echo "$2 '${v:-?}'"; }
-      restart_settings="runnel's settings: $(cfg "$rport" save), $(cfg "$rport" checkpoint-interval), $(cfg "$rport" wal-max-size), $(cfg "$rport" wal-segment-size); redis-server's: $(cfg "$dport" save), $(cfg "$dport" aof-use-rdb-preamble), $(cfg "$dport" auto-aof-rewrite-percentage), $(cfg "$dport" auto-aof-rewrite-min-size) (CONFIG GET)"
+      restart_settings="runnel's settings: $(cfg "$rport" save), $(cfg "$rport" checkpoint-interval), $(cfg "$rport" wal-max-size), $(cfg "$rport" wal-segment-size), $(cfg "$rport" auto-aof-rewrite-percentage), $(cfg "$rport" auto-aof-rewrite-min-size); redis-server's: $(cfg "$dport" save), $(cfg "$dport" aof-use-rdb-preamble), $(cfg "$dport" auto-aof-rewrite-percentage), $(cfg "$dport" auto-aof-rewrite-min-size) (CONFIG GET)"
       note "restart: $restart_settings"
     fi
     note "restart round $round/$ROUNDS: loading $RESTART_KEYS keys and $STREAM_ENTRIES stream entries into both servers"

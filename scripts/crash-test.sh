@@ -11,9 +11,8 @@
 # Builds with `ninja -C build` (or build-release if there is no build/); BUILD_DIR overrides.
 # APPENDFSYNC=everysec|no runs the same test under that policy (a kill -9 loses nothing there
 # either: replies wait until the record is written to the kernel). SERVER_ARGS adds server
-# options, e.g. "--auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1mb" for
-# checkpoints between BGSAVEs. KEEP=1 keeps the work directory (data, journals, logs) even when
-# nothing was lost.
+# options, e.g. "--auto-aof-rewrite-min-size 1mb" for checkpoints between BGSAVEs. KEEP=1
+# keeps the work directory (data, journals, logs) even when nothing was lost.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

@@ -48,7 +48,7 @@ class Config {
   // by this percentage since the last checkpoint (0: never) and are past the minimum size. Off
   // by default, unlike Redis: a checkpoint stalls each shard while it serializes it, which for a
   // big stream under a stream of XADDs costs more than the shorter replay saves.
-  std::atomic<int64_t> auto_aof_rewrite_percentage{0};
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
   std::atomic<int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};
   std::atomic<bool> wal_allow_truncate{false};
   // Set encodings (engine/set.h): intset, listpack and hashtable thresholds, as in Redis 7.2.

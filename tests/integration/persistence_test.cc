@@ -892,11 +892,13 @@ TEST_CASE("persistence: save points, checkpoint-interval and wal-max-size start 
   const Args auto_args = {"--save", "", "--checkpoint-interval", "0",
                           "--auto-aof-rewrite-min-size", "1mb"};
   const std::string value(100000, 'x');
-  SUBCASE("auto-aof-rewrite-percentage and auto-aof-rewrite-min-size") {
-    Args args = auto_args;
-    args.insert(args.end(), {"--auto-aof-rewrite-percentage", "100"});
-    ServerProcess p(args);
+  SUBCASE("auto-aof-rewrite-percentage (100 by default, as Redis) and -min-size") {
+    ServerProcess p(auto_args);
     Client c(p.port());
+    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-percentage"},
+           "[auto-aof-rewrite-percentage, 100]");
+    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-min-size"},
+           "[auto-aof-rewrite-min-size, 1048576]");
     for (int i = 0; i < 8; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
     SleepMs(1500);
     CHECK(InfoInt(c, "checkpoint_lsn") == 0);  // 800 KB: below the minimum
@@ -908,12 +910,11 @@ TEST_CASE("persistence: save points, checkpoint-interval and wal-max-size start 
     CHECK(base > 1000000);
     CHECK(InfoInt(c, "aof_current_size") >= base);
   }
-  SUBCASE("auto-aof-rewrite-percentage is 0 (never) by default, and CONFIG SET turns it on") {
-    ServerProcess p(auto_args);
+  SUBCASE("auto-aof-rewrite-percentage 0 never checkpoints, and CONFIG SET turns it on") {
+    Args args = auto_args;
+    args.insert(args.end(), {"--auto-aof-rewrite-percentage", "0"});
+    ServerProcess p(args);
     Client c(p.port());
-    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-percentage"}, "[auto-aof-rewrite-percentage, 0]");
-    Expect(c, {"CONFIG", "GET", "auto-aof-rewrite-min-size"},
-           "[auto-aof-rewrite-min-size, 1048576]");
     for (int i = 0; i < 20; ++i) Expect(c, {"SET", "k" + std::to_string(i % 5), value}, "OK");
     SleepMs(2500);
     CHECK(InfoInt(c, "checkpoint_lsn") == 0);
