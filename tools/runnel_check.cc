@@ -55,7 +55,7 @@ int CheckCheckpoint(const std::string& dir, uint64_t* from_lsn) {
     }
     raw_total += raw.size();
   }
-  std::printf("checkpoint: %d of %d shard files OK, %llu bytes of data\n",
+  std::printf("checkpoint: %d of %d shards OK, %llu bytes of data\n",
               ckpt->shard_count() - problems, ckpt->shard_count(),
               static_cast<unsigned long long>(raw_total));
   return problems;

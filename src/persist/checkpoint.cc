@@ -26,7 +26,10 @@ namespace {
 //   0 magic 8 | 8 shard u32 | 12 codec u32 (1 = zstd) | 16 lsn u64 | 24 raw length u64 |
 //   32 body length u64 | 40 body crc u32 (masked) | 44 header crc u32 (masked, of bytes 0..43)
 constexpr uint32_t kCodecZstd = 1;
-constexpr const char* kManifestHeader = "runnel-manifest 1";
+// Version 2 may name no file for a shard ("-"); version 1 (earlier versions) always names one.
+constexpr const char* kManifestHeader = "runnel-manifest 2";
+constexpr const char* kManifestHeaderV1 = "runnel-manifest 1";
+constexpr const char* kNoFile = "-";  // an empty shard, in a manifest's shard line
 
 std::string At(const std::string& path, uint64_t offset) {
   return path + " at offset " + std::to_string(offset);
@@ -109,6 +112,11 @@ std::unique_ptr<CheckpointWriter> CheckpointWriter::Begin(const std::string& dir
 }
 
 bool CheckpointWriter::AddShard(int shard, Lsn lsn, std::string_view raw_bytes, std::string* err) {
+  if (raw_bytes.empty()) {
+    std::lock_guard lock(mu_);
+    shards_[shard] = ShardFile{lsn, kNoFile, 0, 0};
+    return true;
+  }
   std::string body(ZSTD_compressBound(raw_bytes.size()), '\0');
   size_t n = ZSTD_compress(body.data(), body.size(), raw_bytes.data(), raw_bytes.size(),
                            kCheckpointZstdLevel);
@@ -255,7 +263,8 @@ Status CheckpointReader::Parse(const std::string& text) {
   auto field = [&](const char* name, uint64_t* v) {
     return next_line(&ls) && (ls >> key >> *v) && key == name && !(ls >> rest);
   };
-  if (!next_line(&ls) || ls.str() != kManifestHeader) return bad(0, "not a runnel manifest");
+  if (!next_line(&ls) || (ls.str() != kManifestHeader && ls.str() != kManifestHeaderV1))
+    return bad(0, "not a runnel manifest");
   uint64_t lsn_min = 0, lsn_max = 0, count = 0;
   if (!field("checkpoint", &id_)) return bad(offset, "expected 'checkpoint <id>'");
   if (!field("lsn-min", &lsn_min)) return bad(offset, "expected 'lsn-min <lsn>'");
@@ -270,7 +279,9 @@ Status CheckpointReader::Parse(const std::string& text) {
     if (!next_line(&ls) || !(ls >> key >> shard >> s.lsn >> name >> s.size) || key != "shard" ||
         shard != i || (ls >> rest) || name.find('/') != std::string::npos)
       return bad(offset, "expected 'shard " + std::to_string(i) + " <lsn> <file> <size>'");
-    s.path = JoinPath(ckpt_dir, name);
+    if (name == kNoFile && s.size != 0)
+      return bad(offset, "shard " + std::to_string(i) + " has no file but a size");
+    if (name != kNoFile) s.path = JoinPath(ckpt_dir, name);
     shards_.push_back(std::move(s));
   }
   if (count > 0 && (lsn_min != min_lsn() || lsn_max != max_lsn()))
@@ -302,6 +313,7 @@ Status CheckpointReader::ReadShard(int shard, std::string* raw_bytes) const {
     return Status::Invalid("checkpoint has no shard " + std::to_string(shard));
   const Shard& info = shards_[shard];
   const std::string& path = info.path;
+  if (path.empty()) return Status::Ok();  // an empty shard
   std::string file;
   Status s = ReadWholeFile(path, &file);
   if (!s.ok()) return s;

@@ -1,7 +1,8 @@
 // Checkpoints: one zstd-compressed file per shard, each tagged with the LSN it covers, published
 // all at once by a MANIFEST (written to a temporary name, fsynced, renamed, directory fsynced).
 // A checkpoint exists only once its MANIFEST names it; files no manifest names are leftovers of
-// an older or unfinished checkpoint and are deleted by the next Commit.
+// an older or unfinished checkpoint and are deleted by the next Commit. An empty shard has no
+// file.
 //
 //   dir/MANIFEST                                   text, ends with a CRC line
 //   dir/checkpoint/<id %016llu>-<shard %04d>.ckpt  48-byte header + zstd frame
@@ -36,7 +37,7 @@ class CheckpointWriter {
   static std::unique_ptr<CheckpointWriter> Begin(const std::string& dir, uint64_t id,
                                                  std::string* err);
   // Compresses and writes one shard's serialized bytes, tagged with `lsn` (every log record of
-  // this shard up to lsn is in raw_bytes), and fsyncs the file. Thread-safe: shards may be
+  // this shard up to lsn is in raw_bytes), and fsyncs the file; no bytes, no file. Thread-safe: shards may be
   // added from several threads. Call it after releasing the shard's lock.
   bool AddShard(int shard, Lsn lsn, std::string_view raw_bytes, std::string* err);
   // Publishes the checkpoint; shards 0..n-1 must all have been added. Then deletes the files
@@ -74,14 +75,16 @@ class CheckpointReader {
   uint64_t id() const { return id_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
   Lsn shard_lsn(int shard) const { return shards_[shard].lsn; }
+  // Empty for a shard without a file (empty).
   const std::string& shard_path(int shard) const { return shards_[shard].path; }
   // Replay starts after min_lsn(); the next log record gets an LSN above max_lsn().
   Lsn min_lsn() const;
   Lsn max_lsn() const;
   uint64_t file_bytes() const;  // of every shard's file, as the manifest has them
 
-  // Reads one shard's file, checks header and checksum, decompresses. Damage is reported with
-  // the file and offset. Safe to call for different shards from several threads at once.
+  // Reads one shard's file, checks header and checksum, decompresses (a shard without a file
+  // reads as no bytes). Damage is reported with the file and offset. Safe to call for
+  // different shards from several threads at once.
   Status ReadShard(int shard, std::string* raw_bytes) const;
 
  private:

@@ -1,10 +1,12 @@
 // Tests of checkpoints: the round trip through shard files and the MANIFEST, publication and
 // clean-up, and one case per kind of damage to a shard file or the manifest.
 #include "persist/checkpoint.h"
+#include "persist/crc32c.h"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -128,6 +130,42 @@ TEST_CASE("checkpoint: round trip with several shards, read from two threads") {
     CHECK(got[i] == shards[i]);
   }
   CHECK_FALSE(fs::exists(dir.manifest() + ".tmp"));
+  CHECK_FALSE(fs::exists(dir.file(7, 1)));  // the empty shard has no file
+  CHECK(r->shard_path(1).empty());
+  CHECK(fs::exists(dir.file(7, 2)));
+}
+
+TEST_CASE("checkpoint: manifest shard lines without a file, and version 1 manifests") {
+  TempDir dir;
+  WriteCheckpoint(dir.path(), 4, {"a", ""});
+  const std::string m = ReadFile(dir.manifest());
+  CHECK(m.rfind("runnel-manifest 2\n", 0) == 0);
+  CHECK(m.find("\nshard 1 401 - 0\n") != std::string::npos);
+  // The manifest with its CRC line made anew after `from` became `to`.
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string body = m.substr(0, m.rfind("crc "));
+    body.replace(body.find(from), from.size(), to);
+    char crc[32];
+    std::snprintf(crc, sizeof crc, "crc %08x\n", MaskCrc(Crc32c(0, body.data(), body.size())));
+    return body + crc;
+  };
+  std::unique_ptr<CheckpointReader> r;
+  WriteFile(dir.manifest(), edited("shard 1 401 - 0", "shard 1 401 - 5"));
+  Status s = CheckpointReader::Open(dir.path(), &r);
+  CHECK(s.IsCorruption());
+  CHECK(s.message().find("has no file but a size") != std::string::npos);
+  // Version 1 (written by earlier versions) names a file for every shard.
+  fs::copy_file(dir.file(4, 0), dir.file(4, 1));
+  const std::string size0 = std::to_string(fs::file_size(dir.file(4, 0)));
+  WriteFile(dir.manifest(), edited("runnel-manifest 2\n", "runnel-manifest 1\n"));
+  CHECK(CheckpointReader::Open(dir.path(), &r).ok());
+  WriteFile(dir.manifest(), edited("- 0", CheckpointFileName(4, 0) + " " + size0));
+  CHECK(CheckpointReader::Open(dir.path(), &r).ok());
+  std::string raw;
+  CHECK(r->ReadShard(0, &raw).ok());
+  CHECK(raw == "a");
+  WriteFile(dir.manifest(), edited("runnel-manifest 2\n", "runnel-manifest 3\n"));
+  CHECK(CheckpointReader::Open(dir.path(), &r).IsCorruption());
 }
 
 TEST_CASE("checkpoint: a flipped bit in a shard's data is detected, naming file and offset") {
