@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets (the RESP parser; the WAL reader, command payloads and checkpoint data),
-# replays each one's saved regressions, then fuzzes each for a while.
+# Builds the fuzz targets (the RESP parser; the WAL reader, command payloads and checkpoint data;
+# a stream's serialized form), replays each one's saved regressions, then fuzzes each for a while.
 #
 #   scripts/fuzz.sh            # 60 s of fuzzing per target
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
@@ -76,3 +76,6 @@ fuzz_target wal "-lxxhash" tests/fuzz/wal_fuzz.cc \
   src/persist/segment.cc src/persist/wal_reader.cc \
   src/engine/snapshot.cc src/engine/dict.cc src/engine/entry.cc src/engine/keyspace.cc \
   src/engine/slot.cc src/common/util.cc
+fuzz_target stream "" tests/fuzz/stream_fuzz.cc \
+  src/engine/stream.cc src/engine/stream_serialize.cc src/engine/stream_group.cc \
+  src/common/util.cc
