@@ -45,9 +45,8 @@ class Config {
   std::atomic<int64_t> wal_max_size{1024LL * 1024 * 1024};
   std::atomic<int64_t> checkpoint_interval{300};
   // Redis's AOF rewrite trigger, for checkpoints: the checkpoint and the log together have grown
-  // by this percentage since the last checkpoint (0: never) and are past the minimum size. Off
-  // by default, unlike Redis: a checkpoint stalls each shard while it serializes it, which for a
-  // big stream under a stream of XADDs costs more than the shorter replay saves.
+  // by this percentage since the last checkpoint (0: never) and are past the minimum size. 100
+  // by default, as Redis: it bounds the log a restart replays.
   std::atomic<int64_t> auto_aof_rewrite_percentage{100};
   std::atomic<int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};
   std::atomic<bool> wal_allow_truncate{false};
