@@ -123,7 +123,7 @@ void WalkSelected(const ZSet& z, const RangeRequest& req, uint64_t n, engine::El
   switch (req.type) {
     case RangeType::kRank: {
       int64_t start, stop;
-      ClampRanks(req.start, req.stop, static_cast<int64_t>(z.size()), &start, &stop);
+      if (!ClampRanks(req.start, req.stop, static_cast<int64_t>(z.size()), &start, &stop)) return;
       return z.RangeByRank(static_cast<uint64_t>(start), static_cast<uint64_t>(stop), req.reverse,
                            fn);
     }

@@ -45,10 +45,10 @@ bool SameAsMaster(const Stream::Chunk& c, std::span<const std::string_view> fv) 
   if (fv.size() / 2 != c.master_n) return false;
   const uint8_t* p = c.data;
   const uint8_t* end = c.data + c.master_len;
-  uint64_t n;
+  uint64_t n = 0;
   ReadVarint(&p, end, &n);
   for (size_t i = 0; i < fv.size(); i += 2) {
-    uint64_t len;
+    uint64_t len = 0;
     ReadVarint(&p, end, &len);
     if (len != fv[i].size() || std::memcmp(p, fv[i].data(), len) != 0) return false;
     p += len;
