@@ -10,20 +10,13 @@
 #include <vector>
 
 #include "resp/parser.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using runnel::resp::Parser;
 using runnel::resp::ParserLimits;
 using runnel::resp::ParseStatus;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 struct Outcome {
   std::vector<std::vector<std::string>> commands;

@@ -10,18 +10,11 @@
 #include <vector>
 
 #include "engine/stream.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace runnel::engine;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 volatile char sink;
 

@@ -23,19 +23,12 @@
 #include "persist/command_codec.h"
 #include "persist/segment.h"
 #include "persist/wal_reader.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace runnel;
 namespace fs = std::filesystem;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 void FuzzCommands(std::string_view data) {
   int db;
