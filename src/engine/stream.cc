@@ -191,6 +191,26 @@ bool DecodeEntryHead(const StreamId& base, const Stream::Chunk& c, uint32_t offs
   return true;
 }
 
+bool CheckChunk(const StreamId& base, const Stream::Chunk& c, StreamId* last) {
+  if (c.master_len > c.size) return false;
+  const uint8_t* p = c.data;
+  const uint8_t* master_end = c.data + c.master_len;
+  uint64_t n;
+  if (!ReadVarint(&p, master_end, &n) || n != c.master_n || n == 0) return false;
+  for (uint64_t i = 0; i < n; ++i)
+    if (!SkipString(&p, master_end)) return false;
+  if (p != master_end) return false;
+  uint32_t count = 0, live = 0;
+  EntryHead h;
+  for (uint32_t off = c.master_len; off < c.size; off = h.next) {
+    if (!DecodeEntryHead(base, c, off, &h) || h.nfields == 0 || h.id <= *last) return false;
+    *last = h.id;
+    ++count;
+    if (!h.deleted) ++live;
+  }
+  return count == c.count && live == c.live;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Appending
 // ---------------------------------------------------------------------------------------------

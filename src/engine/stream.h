@@ -230,5 +230,11 @@ class StreamIterator {
 
 // Decodes the entry at `offset` of a chunk; false if the bytes are malformed.
 bool DecodeEntryHead(const StreamId& base, const Stream::Chunk& c, uint32_t offset, EntryHead* out);
+// Checks a chunk from outside (a checkpoint) as thoroughly as the reads inside chunks assume,
+// since they do not check bounds: the master header holds master_n field names in master_len
+// bytes, every entry decodes inside the chunk with at least one field, IDs rise above *last
+// (the previous chunk's last ID, or 0-0), and count and live agree. Sets *last to the chunk's
+// last ID.
+bool CheckChunk(const StreamId& base, const Stream::Chunk& c, StreamId* last);
 
 }  // namespace runnel::engine

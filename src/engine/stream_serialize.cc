@@ -18,7 +18,6 @@
 // Numbers are varints (times zigzag-encoded); strings are a varint length and the bytes. The
 // loader checks every length against the bytes left, IDs for order, chunk contents entry by
 // entry, and indexes for range.
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -228,31 +227,6 @@ class StreamLoader {
     }
     s->last_id_ = prev_last;
     return true;
-  }
-
-  // Every entry decodes inside the chunk, IDs rise from the base, the counts match.
-  static bool CheckChunk(const StreamId& base, const Stream::Chunk& c, StreamId* last) {
-    const uint8_t* p = c.data;
-    const uint8_t* master_end = c.data + std::min(c.master_len, c.size);
-    uint64_t n;
-    if (!ReadVarint(&p, master_end, &n) || n != c.master_n || n == 0) return false;
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t len;
-      if (!ReadVarint(&p, master_end, &len) || len > static_cast<uint64_t>(master_end - p))
-        return false;
-      p += len;
-    }
-    if (p != c.data + c.master_len) return false;
-    uint32_t count = 0, live = 0;
-    EntryHead h;
-    for (uint32_t off = c.master_len; off < c.size; off = h.next) {
-      // The first chunk's first ID is above 0-0; the others are above the chunk before.
-      if (!DecodeEntryHead(base, c, off, &h) || h.nfields == 0 || h.id <= *last) return false;
-      *last = h.id;
-      ++count;
-      if (!h.deleted) ++live;
-    }
-    return count == c.count && live == c.live;
   }
 
   // Version 1: the entries, appended one by one.
