@@ -383,12 +383,14 @@ bool Persistence::Due() {
   Config& config = GlobalConfig();
   int64_t interval = config.checkpoint_interval.load();
   if (interval > 0 && age >= interval) return true;
-  if (wal_ && static_cast<int64_t>(wal_->total_bytes()) > config.wal_max_size.load()) return true;
-  const int64_t growth = config.auto_aof_rewrite_percentage.load();
-  if (wal_ && growth > 0) {
-    const int64_t size = CurrentBytes();
+  if (wal_) {
+    const int64_t log_bytes = static_cast<int64_t>(wal_->total_bytes());
+    if (log_bytes > config.wal_max_size.load()) return true;
+    const int64_t growth = config.auto_aof_rewrite_percentage.load();
+    const int64_t size = checkpoint_bytes_.load() + log_bytes;  // CurrentBytes()
     const int64_t base = std::max<int64_t>(base_bytes_.load(), 1);
-    if (size > config.auto_aof_rewrite_min_size.load() && (size - base) * 100 / base >= growth)
+    if (growth > 0 && size > config.auto_aof_rewrite_min_size.load() &&
+        (size - base) * 100 / base >= growth)
       return true;
   }
   for (auto [secs, min_changes] : config.SavePoints())
