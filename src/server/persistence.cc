@@ -259,6 +259,7 @@ bool Persistence::Recover(std::string* error) {
   uint64_t next = *std::max_element(shard_lsn.begin(), shard_lsn.end()) + 1;
   if (!ReplayLog(shard_lsn, &next, error)) return false;
   LogNotice("DB loaded from disk: {:.3f} seconds", static_cast<double>(MonotonicUs() - start) / 1e6);
+  saved_versions_ = Versions();  // what was loaded is on disk already
   if (!GlobalConfig().appendonly.load()) return true;
   persist::WalOptions options;
   options.segment_size = static_cast<uint64_t>(GlobalConfig().wal_segment_size.load());
@@ -288,6 +289,7 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
       persist::CheckpointWriter::Begin(".", next_checkpoint_id_, error);
   bool ok = writer != nullptr;
   uint64_t min_lsn = UINT64_MAX;
+  uint64_t versions = 0;
   std::string raw;
   std::vector<engine::DeferredValue> deferred;  // big streams, copied under the lock
   for (int i = 0; ok && i < engine::Keyspace::kShards; ++i) {
@@ -301,6 +303,7 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
       // Every record that touched this shard was appended under its lock, so with the lock
       // held the shard reflects every record up to the log's last LSN, touched or not.
       lsn = wal_ ? wal_->last_lsn() : shard.last_lsn;
+      versions += shard.version;
       int64_t now = NowMs();
       for (int db = 0; db < shard.databases(); ++db)
         if (engine::Table* t = shard.find_table(db))
@@ -321,6 +324,7 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
   if (ok) {
     ++next_checkpoint_id_;
     checkpoint_lsn_ = min_lsn;
+    saved_versions_ = versions;
     // Every record up to the lowest shard LSN is in the checkpoint of every shard. Without a
     // log (appendonly no), segments left by an earlier run are older than this checkpoint.
     if (wal_) {
@@ -371,19 +375,35 @@ bool Persistence::RequestCheckpoint() {
   return true;
 }
 
+uint64_t Persistence::Versions() {
+  uint64_t sum = 0;
+  for (int i = 0; i < engine::Keyspace::kShards; ++i) {
+    engine::Shard& shard = ks_->shard(i);
+    std::lock_guard lock(shard.mutex());
+    sum += shard.version;
+  }
+  return sum;
+}
+
+uint64_t Persistence::Changes() {
+  const uint64_t now = Versions(), saved = saved_versions_.load();
+  return now > saved ? now - saved : 0;
+}
+
 // A checkpoint is due after checkpoint-interval seconds (if anything changed), when the log
 // passes wal-max-size, when the checkpoint and the log have grown as auto-aof-rewrite-* say
 // (Redis's trigger for an AOF rewrite, which a checkpoint is here), or when a save point's
-// (seconds, changes) pair is reached.
+// (seconds, changes) pair is reached. Log records the checkpoint does not cover count as
+// changed too: the active expiry cycle's deletions are logged without a write's version.
 bool Persistence::Due() {
-  uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
-  uint64_t changes = last_lsn > checkpoint_lsn_ ? last_lsn - checkpoint_lsn_ : 0;
-  if (changes == 0) return false;
+  const uint64_t changes = Changes();
+  const bool logged = wal_ != nullptr && wal_->last_lsn() > checkpoint_lsn_;
+  if (changes == 0 && !logged) return false;
   int64_t age = NowMs() / 1000 - last_save_time_;
   Config& config = GlobalConfig();
   int64_t interval = config.checkpoint_interval.load();
   if (interval > 0 && age >= interval) return true;
-  if (wal_) {
+  if (logged) {
     const int64_t log_bytes = static_cast<int64_t>(wal_->total_bytes());
     if (log_bytes > config.wal_max_size.load()) return true;
     const int64_t growth = config.auto_aof_rewrite_percentage.load();
@@ -438,8 +458,7 @@ std::string Persistence::Info() {
   };
   std::string out;
   uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
-  field(out, "rdb_changes_since_last_save",
-        std::to_string(last_lsn > checkpoint_lsn_ ? last_lsn - checkpoint_lsn_ : 0));
+  field(out, "rdb_changes_since_last_save", std::to_string(Changes()));
   field(out, "rdb_bgsave_in_progress", in_progress_ ? "1" : "0");
   field(out, "rdb_last_save_time", std::to_string(last_save_time_.load()));
   field(out, "rdb_last_bgsave_status", last_ok_ ? "ok" : "err");

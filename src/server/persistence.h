@@ -68,6 +68,11 @@ class Persistence {
                      int workers, uint64_t* records, std::string* error);
   void Run();
   bool Due();
+  // Writes since the last checkpoint (or start-up), as Redis counts its dirty keys: the sum of
+  // the shards' versions, each read under its lock, minus what the checkpoint saw. Unlike log
+  // LSNs it counts with appendonly no too, where save points and checkpoint-interval need it.
+  uint64_t Changes();
+  uint64_t Versions();
   int64_t CurrentBytes() const;  // the checkpoint's and the log's, Redis's aof_current_size
 
   engine::Keyspace* ks_;
@@ -84,6 +89,7 @@ class Persistence {
   std::atomic<int64_t> last_duration_ms_{0};
   std::atomic<int64_t> longest_pause_us_{0};
   std::atomic<uint64_t> checkpoint_lsn_{0};  // lowest shard LSN of the last checkpoint
+  std::atomic<uint64_t> saved_versions_{0};  // Versions() as the last checkpoint saw them
   // auto-aof-rewrite-*: the last checkpoint's bytes on disk, and those plus the log's right
   // after it (or after start-up), Redis's aof_base_size.
   std::atomic<int64_t> checkpoint_bytes_{0};

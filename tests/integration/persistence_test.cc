@@ -868,6 +868,28 @@ TEST_CASE("persistence: save points, checkpoint-interval and wal-max-size start 
     Expect(c, {"SET", "k", "v"}, "OK");
     CHECK(WaitFor(8000, [&] { return InfoInt(c, "checkpoint_lsn") > 0; }));
   }
+  // Without a log the changes are counted all the same, as Redis's RDB save points count them.
+  SUBCASE("appendonly no") {
+    const Args args = {"--appendonly", "no", "--save", "1 1", "--checkpoint-interval", "0"};
+    const Args by_interval = {"--appendonly", "no", "--save", "", "--checkpoint-interval", "1"};
+    for (const Args& a : {args, by_interval}) {
+      CAPTURE(a[3]);
+      ServerProcess p(a);
+      {
+        Client c(p.port());
+        CHECK(InfoInt(c, "rdb_changes_since_last_save") == 0);
+        Expect(c, {"SET", "k", "v"}, "OK");
+        Expect(c, {"SET", "k2", "v"}, "OK");
+        CHECK(InfoInt(c, "rdb_changes_since_last_save") == 2);
+        CHECK(WaitFor(8000, [&] { return InfoInt(c, "rdb_changes_since_last_save") == 0; }));
+      }
+      p.Stop(SIGKILL);
+      auto q = Restart(p, a);
+      Client c(q->port());
+      Expect(c, {"GET", "k"}, "v");
+      CHECK(InfoInt(c, "rdb_changes_since_last_save") == 0);
+    }
+  }
   SUBCASE("CONFIG SET checkpoint-interval 1") {
     ServerProcess p({"--save", ""});
     Client c(p.port());
