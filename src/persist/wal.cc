@@ -30,20 +30,8 @@ constexpr auto kEverySecInterval = std::chrono::seconds(1);
 // keys) are committed by the writer thread within about this, or once this many bytes pile up.
 constexpr auto kSweep = std::chrono::milliseconds(50);
 constexpr size_t kBacklogBytes = 1 << 20;
-// Commit: how long to spin for a file another thread holds briefly, and how many rounds one
-// caller does for others before handing over to the writer thread.
-constexpr int kCommitSpins = 2000;
+// Commit: how many rounds one caller does for others before handing over to the writer thread.
 constexpr int kCommitRounds = 2;
-
-// Marks slow file operations (fsync, a new segment), for Commit.
-class BusyFile {
- public:
-  explicit BusyFile(std::atomic<bool>& flag) : flag_(flag) { flag_.store(true); }
-  ~BusyFile() { flag_.store(false); }
-
- private:
-  std::atomic<bool>& flag_;
-};
 
 // Allocates a new segment's space up front, so that the appends that fill it don't change the
 // file's size and fdatasync has less metadata to commit (about a third less time per fsync on
@@ -368,14 +356,18 @@ void Wal::Commit() {
     if (wake || commit_requested_.load(std::memory_order_seq_cst)) WakeWriter();
     return;
   }
-  // everysec/no: the writer thread may hold the file for an fsync or a roll, which a loop does
-  // not wait for. Ask first, then try: whoever holds the file looks at the request after
-  // letting it go (and whoever takes it next clears the request before taking the pending
-  // records), so records appended before this call are never left behind.
+  // everysec/no: a loop does not wait for the file, not even with a short spin. Whoever holds
+  // it (another loop's write, the writer thread's fsync or roll) writes our records too, and
+  // the replies waiting for them are released when it publishes. Spinning for a holder that
+  // the scheduler has put aside (two loops and a client on two CPUs) took 4% of the server's
+  // CPU at -P 1 and slowed everyone (docs/PERFORMANCE.md). Ask first, then try: whoever holds
+  // the file looks at the request after letting it go (and whoever takes it next clears the
+  // request before taking the pending records), so records appended before this call are never
+  // left behind.
   commit_requested_.store(true, std::memory_order_seq_cst);
   for (int round = 0; round < kCommitRounds; ++round) {
-    std::unique_lock io(io_mu_, std::defer_lock);
-    if (!TryLockFile(io)) return;
+    std::unique_lock io(io_mu_, std::try_to_lock);
+    if (!io.owns_lock()) return;
     commit_requested_.store(false, std::memory_order_seq_cst);
     const bool wake = CommitLocked();
     io.unlock();
@@ -383,16 +375,6 @@ void Wal::Commit() {
     if (!commit_requested_.load(std::memory_order_seq_cst)) return;
   }
   WakeWriter();  // other threads keep asking: the writer thread takes over
-}
-
-// Another event loop committing holds the file for a write: worth a short spin. Slow holders
-// (file_busy_: the writer thread's fsync or roll) go round for us instead.
-bool Wal::TryLockFile(std::unique_lock<std::mutex>& io) {
-  for (int spins = 0; !io.try_lock(); ++spins) {
-    if (spins == kCommitSpins || file_busy_.load(std::memory_order_relaxed)) return false;
-    _mm_pause();
-  }
-  return true;
 }
 
 bool Wal::CommitLocked() {
@@ -469,7 +451,6 @@ void Wal::CountSync() {
 }
 
 bool Wal::Sync() {
-  BusyFile busy(file_busy_);
   int err;
   {
     std::lock_guard sync(sync_mu_);
@@ -522,7 +503,6 @@ bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
 
 // Starts the next segment once the current one is full and fsynced.
 bool Wal::Roll() {
-  BusyFile busy(file_busy_);
   const Lsn first = synced_lsn() + 1;
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   int err = Fault(WalIo::kCreate);
@@ -621,7 +601,6 @@ void Wal::DropFilling() {
 // (all of its records were unsynced), the rename replaces it whole; otherwise the old segment
 // keeps its fsynced prefix and readers stop reading it where the new one begins.
 bool Wal::Rewrite() {
-  BusyFile busy(file_busy_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   const Lsn first = synced_lsn() + 1;

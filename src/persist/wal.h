@@ -117,7 +117,6 @@ class Wal {
 
   bool lazy() const { return policy_.load(std::memory_order_relaxed) != FsyncPolicy::kAlways; }
   void TakePending();  // moves pending_ to unsynced_ (io_mu_ held)
-  bool TryLockFile(std::unique_lock<std::mutex>& io);
   bool CommitLocked();  // io_mu_ held; true if the writer thread should look
   void WakeWriter();
 
@@ -158,7 +157,6 @@ class Wal {
   // Held by whoever touches the file and the fields below: the writer thread or Commit.
   // Taken before mu_, never after.
   std::mutex io_mu_;
-  std::atomic<bool> file_busy_{false};  // io_mu_ is held for an fsync or a new segment
   // Held for every fsync of the current segment and to close it; taken after io_mu_.
   std::mutex sync_mu_;
   std::atomic<bool> commit_requested_{false};  // see Commit
