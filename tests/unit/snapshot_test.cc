@@ -44,15 +44,20 @@ Object* LoadTestObject(std::string_view data) {
   return new TestObject(std::string(data));
 }
 
-// Registers the test loader for kSet for the scope of a test, then puts back what was there.
+Object* LoadStream(std::string_view data) { return Stream::Deserialize(data).release(); }
+
+// Registers a loader for the scope of a test (the test loader for kSet by default), then puts
+// back what was there, even when a REQUIRE ends the test early.
 class ScopedLoader {
  public:
-  ScopedLoader() : saved_(FindObjectLoader(ValueType::kSet)) {
-    RegisterObjectLoader(ValueType::kSet, LoadTestObject);
+  explicit ScopedLoader(ValueType type = ValueType::kSet, ObjectLoader loader = LoadTestObject)
+      : type_(type), saved_(FindObjectLoader(type)) {
+    RegisterObjectLoader(type, loader);
   }
-  ~ScopedLoader() { RegisterObjectLoader(ValueType::kSet, saved_); }
+  ~ScopedLoader() { RegisterObjectLoader(type_, saved_); }
 
  private:
+  ValueType type_;
   ObjectLoader saved_;
 };
 
@@ -187,10 +192,7 @@ TEST_CASE("snapshot: malformed data is rejected with its offset") {
 }
 
 TEST_CASE("snapshot: streams round-trip once their loader is registered") {
-  const ObjectLoader saved = FindObjectLoader(ValueType::kStream);
-  RegisterObjectLoader(ValueType::kStream, [](std::string_view data) -> Object* {
-    return Stream::Deserialize(data).release();
-  });
+  ScopedLoader loader(ValueType::kStream, LoadStream);
   Keyspace ks(1);
   Db db(&ks, 0, 0);
   auto* s = new Stream();
@@ -211,14 +213,10 @@ TEST_CASE("snapshot: streams round-trip once their loader is registered") {
   auto* back = static_cast<Stream*>(e->object());
   CHECK(back->length() == 1000);
   CHECK(back->last_id() == StreamId{1000, 0});
-  RegisterObjectLoader(ValueType::kStream, saved);
 }
 
 TEST_CASE("snapshot: big streams can be copied under the lock and written after it (deferred)") {
-  const ObjectLoader saved = FindObjectLoader(ValueType::kStream);
-  RegisterObjectLoader(ValueType::kStream, [](std::string_view data) -> Object* {
-    return Stream::Deserialize(data).release();
-  });
+  ScopedLoader loader(ValueType::kStream, LoadStream);
   Keyspace ks(2);
   auto make_stream = [](uint64_t n) {
     auto* s = new Stream();
@@ -267,5 +265,4 @@ TEST_CASE("snapshot: big streams can be copied under the lock and written after 
   CHECK(l1.ExpireAt(l1.Find(Key(4))) == 123456);
   REQUIRE(l0.Find(Key(3)) != nullptr);
   CHECK(l0.Find(Key(3))->str() == "plain");
-  RegisterObjectLoader(ValueType::kStream, saved);
 }
