@@ -7,6 +7,7 @@
 //   crash-writer verify --port P JOURNAL...
 //   crash-writer wait --port P [--pid PID] [--seconds 60]   (until PING answers PONG)
 //   crash-writer free-port
+//   crash-writer powerloss --dir DATA --journal FILE [--seed N] [--torn-tails no]   (see PowerLoss)
 //
 // Each connection owns its keys (PFX:w<i>:k<n>, PFX:w<i>:ctr, PFX:w<i>:s), so what each key must
 // hold is known exactly. A connection sends one command at a time (SET, INCR, XADD *, DEL) until
@@ -32,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -464,6 +466,62 @@ int Wait(const Options& o) {
   return 1;
 }
 
+// ---------------------------------------------------------------------------------------------
+// powerloss
+// ---------------------------------------------------------------------------------------------
+
+// After kill -9 of a server that ran with tools/powerloss_shim.cc: takes from every log segment
+// in DATA/wal what a power loss could have taken. The bytes after the last point an fsync of the
+// segment covered (the shim's journal; the whole segment if none did) are lost, except that half
+// the time (never with --torn-tails no) a random part of them, from the front, reached the disk
+// anyway (a torn tail). Lost bytes become zeros, which is what the segment held before it was
+// written (its space was zero-filled or allocated ahead). Directory entries and checkpoint files
+// are left as they are.
+int PowerLoss(const Options& o) {
+  namespace fs = std::filesystem;
+  std::map<std::string, long long> synced;  // by path; the last line wins
+  std::ifstream journal(o.Get("journal"));
+  for (std::string line; std::getline(journal, line);) {
+    const size_t space = line.find(' ');
+    if (space != std::string::npos) synced[line.substr(space + 1)] = std::atoll(line.c_str());
+  }
+  std::mt19937_64 rng(static_cast<uint64_t>(o.Int("seed", 1)));
+  const bool torn = o.Get("torn-tails", "yes") != "no";
+  std::error_code ec;
+  const fs::path wal = fs::path(o.Get("dir")) / "wal";
+  long long taken = 0;
+  for (const auto& entry : fs::directory_iterator(wal, ec)) {
+    if (entry.path().extension() != ".log") continue;
+    const std::string path = fs::canonical(entry.path()).string();
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const long long written = static_cast<long long>(bytes.find_last_not_of('\0') + 1);
+    auto it = synced.find(path);
+    long long keep = it == synced.end() ? 0 : std::min(it->second, written);
+    const long long fsynced = keep;
+    if (written <= keep) continue;
+    if (torn && rng() % 2 == 0)
+      keep += static_cast<long long>(rng() % static_cast<uint64_t>(written - keep));
+    f.clear();
+    f.seekp(keep);
+    f.write(std::string(static_cast<size_t>(written - keep), '\0').data(), written - keep);
+    f.flush();
+    if (!f) {
+      std::fprintf(stderr, "powerloss: could not write %s\n", path.c_str());
+      return 2;
+    }
+    std::printf("powerloss: %s: %lld bytes written, %lld fsynced, %lld kept\n",
+                entry.path().filename().c_str(), written, fsynced, keep);
+    taken += written - keep;
+  }
+  if (ec) {
+    std::fprintf(stderr, "powerloss: %s: %s\n", wal.c_str(), ec.message().c_str());
+    return 2;
+  }
+  std::printf("powerloss: %lld bytes taken\n", taken);
+  return 0;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -489,11 +547,14 @@ int main(int argc, char** argv) {
   if (sub == "verify") return Verify(o);
   if (sub == "wait") return Wait(o);
   if (sub == "free-port") return FreePort();
+  if (sub == "powerloss") return PowerLoss(o);
   std::fprintf(stderr,
                "usage: crash-writer run --port P --journal FILE --prefix PFX [--connections 16]\n"
                "                        [--seconds 60] [--seed N] [--bgsave-ms MS]\n"
                "       crash-writer verify --port P JOURNAL...\n"
                "       crash-writer wait --port P [--pid PID] [--seconds 60]\n"
-               "       crash-writer free-port\n");
+               "       crash-writer free-port\n"
+               "       crash-writer powerloss --dir DATA --journal FILE [--seed N]\n"
+               "                              [--torn-tails no]\n");
   return 2;
 }

@@ -267,4 +267,19 @@ void WalReader::Damage(const std::string& what) {
   warnings_.push_back(msg + "; originals kept as *.dropped in " + wal_dir_);
 }
 
+Status SyncLog(const std::string& dir) {
+  const std::string wal_dir = JoinPath(dir, kWalDirName);
+  std::vector<SegmentFile> segments;
+  Status s = ListSegments(wal_dir, &segments);
+  if (!s.ok() || segments.empty()) return s;
+  for (const SegmentFile& seg : segments) {
+    const int fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
+    if (fd >= 0) ::close(fd);
+    if (err != 0) return Status::IoError("cannot fsync " + seg.path + ": " + ErrnoText(err));
+  }
+  return SyncDir(wal_dir);
+}
+
 }  // namespace runnel::persist

@@ -188,6 +188,11 @@ bool Persistence::ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* ne
   uint64_t records = 0;
   if (!ReplayRecords(*reader, shard_lsn, workers, &records, error)) return false;
   for (const std::string& w : reader->warnings()) LogWarning("{}", w);
+  st = persist::SyncLog(".");
+  if (!st.ok()) {
+    *error = st.message();
+    return false;
+  }
   *next_lsn = std::max(*next_lsn, reader->next_lsn());
   LogNotice("Log replayed: {} records in {:.3f}s", records,
             static_cast<double>(MonotonicUs() - start) / 1e6);
