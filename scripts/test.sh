@@ -48,13 +48,17 @@ run_doctest unit ./build/unit_tests
 run_doctest integration ./build/integration_tests
 
 # A short crash test: kill -9 a writing server, restart it, count acknowledged writes lost; with
-# appendfsync always (replies wait for the writer thread's fsync) and everysec (replies wait for
-# the event loop's own write to the kernel).
-for policy in always everysec; do
-  if APPENDFSYNC=$policy CYCLES="${CRASH_CYCLES:-3}" scripts/crash-test.sh; then
+# appendfsync always (replies wait for the fsync of their records), everysec (replies wait for
+# the records' write to the kernel), and always with each kill made a simulated power loss (what
+# no fsync covered is taken from the log).
+for variant in always everysec powerloss; do
+  policy=$variant
+  loss=
+  if [ "$variant" = powerloss ]; then policy=always loss=1; fi
+  if POWERLOSS=$loss APPENDFSYNC=$policy CYCLES="${CRASH_CYCLES:-3}" scripts/crash-test.sh; then
     passed=$((passed + 1))
   else
-    echo "crash-test ($policy): failed"
+    echo "crash-test ($variant): failed"
     failed=$((failed + 1))
   fi
 done
