@@ -165,15 +165,22 @@ class ShardLocks {
 std::atomic<bool> g_loading{false};
 
 // Command durations (INFO commandstats) are measured with the CPU's time-stamp counter, which
-// is much cheaper than reading the clock twice per command; its rate is measured once.
+// is much cheaper than reading the clock twice per command. Its rate comes from the counter and
+// the clock as read at start-up and again by the first command at least 10 ms later; a command
+// before that uses the rate so far. (Measuring it by spinning for 20 ms made the first command
+// of every server that much slower, which a test suite starting a server per test pays each
+// time.)
+const int64_t g_start_us = MonotonicUs();
+const uint64_t g_start_ticks = __rdtsc();
+std::atomic<double> g_ticks_per_us{0};
+
 double TicksPerMicrosecond() {
-  static const double rate = [] {
-    int64_t t0 = MonotonicUs();
-    uint64_t c0 = __rdtsc();
-    while (MonotonicUs() - t0 < 20000) {
-    }
-    return static_cast<double>(__rdtsc() - c0) / static_cast<double>(MonotonicUs() - t0);
-  }();
+  double rate = g_ticks_per_us.load(std::memory_order_relaxed);
+  if (rate > 0) return rate;
+  const int64_t us = MonotonicUs() - g_start_us;
+  rate = static_cast<double>(__rdtsc() - g_start_ticks) /
+         static_cast<double>(std::max<int64_t>(us, 1));
+  if (us >= 10000) g_ticks_per_us.store(rate, std::memory_order_relaxed);
   return rate;
 }
 
