@@ -51,13 +51,21 @@ Status MakeDirs(const std::string& path) {
   return Status::Ok();
 }
 
-int FsyncDir(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+namespace {
+
+int FsyncPath(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
   if (fd < 0) return errno;
   int err = ::fsync(fd) != 0 ? errno : 0;
   ::close(fd);
   return err;
 }
+
+}  // namespace
+
+int FsyncDir(const std::string& path) { return FsyncPath(path, O_DIRECTORY); }
+
+int FsyncFile(const std::string& path) { return FsyncPath(path, 0); }
 
 Status SyncDir(const std::string& path) {
   int err = FsyncDir(path);

@@ -23,6 +23,9 @@ Status MakeDirs(const std::string& path);
 Status SyncDir(const std::string& path);
 // The same, returning 0 or the errno.
 int FsyncDir(const std::string& path);
+// Makes a file's contents durable (opened read-only: fsync flushes the file, whoever wrote it);
+// returns 0 or the errno.
+int FsyncFile(const std::string& path);
 Status ReadWholeFile(const std::string& path, std::string* out);
 // Writes `path` through `path`.tmp: write, fsync, rename, fsync the directory.
 Status WriteFileDurably(const std::string& dir, const std::string& name, const std::string& data);

@@ -272,13 +272,9 @@ Status SyncLog(const std::string& dir) {
   std::vector<SegmentFile> segments;
   Status s = ListSegments(wal_dir, &segments);
   if (!s.ok() || segments.empty()) return s;
-  for (const SegmentFile& seg : segments) {
-    const int fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
-    int err = fd < 0 ? errno : 0;
-    if (err == 0 && ::fsync(fd) != 0) err = errno;
-    if (fd >= 0) ::close(fd);
-    if (err != 0) return Status::IoError("cannot fsync " + seg.path + ": " + ErrnoText(err));
-  }
+  for (const SegmentFile& seg : segments)
+    if (int err = FsyncFile(seg.path); err != 0)
+      return Status::IoError("cannot fsync " + seg.path + ": " + ErrnoText(err));
   return SyncDir(wal_dir);
 }
 
