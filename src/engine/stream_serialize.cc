@@ -71,9 +71,9 @@ class Reader {
   }
   bool String(std::string_view* s) {
     uint64_t len;
-    if (!Varint(&len) || len > left()) return false;
-    *s = std::string_view(reinterpret_cast<const char*>(p_), len);
-    p_ += len;
+    const uint8_t* bytes;
+    if (!Varint(&len) || !Bytes(len, &bytes)) return false;
+    *s = std::string_view(reinterpret_cast<const char*>(bytes), len);
     return true;
   }
   bool Id(StreamId* id) { return Varint(&id->ms) && Varint(&id->seq); }
@@ -91,7 +91,7 @@ class Reader {
     *v = static_cast<uint32_t>(u);
     return true;
   }
-  bool Bytes(size_t n, const uint8_t** bytes) {
+  bool Bytes(uint64_t n, const uint8_t** bytes) {
     if (n > left()) return false;
     *bytes = p_;
     p_ += n;
@@ -150,8 +150,7 @@ void Stream::Serialize(std::string* out) const {
     w.Varint(c.live);
     w.Varint(c.master_n);
     w.Varint(c.master_len);
-    w.Varint(c.size);
-    out->append(reinterpret_cast<const char*>(c.data), c.size);
+    w.String(std::string_view(reinterpret_cast<const char*>(c.data), c.size));  // size, bytes
     prev_ms = base.ms;
   }
   w.Varint(groups_.size());

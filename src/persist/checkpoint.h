@@ -37,8 +37,8 @@ class CheckpointWriter {
   static std::unique_ptr<CheckpointWriter> Begin(const std::string& dir, uint64_t id,
                                                  std::string* err);
   // Compresses and writes one shard's serialized bytes, tagged with `lsn` (every log record of
-  // this shard up to lsn is in raw_bytes), and fsyncs the file; no bytes, no file. Thread-safe: shards may be
-  // added from several threads. Call it after releasing the shard's lock.
+  // this shard up to lsn is in raw_bytes), and fsyncs the file; no bytes, no file. Thread-safe:
+  // shards may be added from several threads. Call it after releasing the shard's lock.
   bool AddShard(int shard, Lsn lsn, std::string_view raw_bytes, std::string* err);
   // Publishes the checkpoint; shards 0..n-1 must all have been added. Then deletes the files
   // of older checkpoints. The log must be durable up to max_lsn() before this is called
