@@ -35,6 +35,20 @@ int WriteAll(int fd, const char* data, size_t n) {
   return 0;
 }
 
+int PwriteAll(int fd, const char* data, size_t n, uint64_t offset) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return 0;
+}
+
 Status MakeDirs(const std::string& path) {
   std::string prefix;
   size_t pos = 0;

@@ -17,6 +17,8 @@ std::string ErrnoText(int err);
 
 // Writes all n bytes (retrying short writes and EINTR); returns 0 or the errno.
 int WriteAll(int fd, const char* data, size_t n);
+// The same at `offset`, leaving the file position alone.
+int PwriteAll(int fd, const char* data, size_t n, uint64_t offset);
 // Creates `path` and any missing parents.
 Status MakeDirs(const std::string& path);
 // Makes a directory's entries (created, renamed files) durable.

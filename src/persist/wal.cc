@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <immintrin.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,6 +111,7 @@ Wal::Wal(std::string wal_dir, Lsn next_lsn, const WalOptions& opts)
       written_lsn_(next_lsn - 1),
       synced_lsn_(next_lsn - 1),
       durable_lsn_(next_lsn - 1),
+      direct_io_(opts.direct_io),
       policy_(opts.fsync) {}
 
 std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOptions& opts,
@@ -144,7 +146,7 @@ std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOp
   // A spare the last run made for this segment size starts the log.
   const std::string spare = JoinPath(wal_dir, kSpareName);
   if (FileSize(spare) == static_cast<int64_t>(opts.segment_size)) {
-    wal->spare_fd_ = ::open(spare.c_str(), O_WRONLY | O_CLOEXEC);
+    wal->spare_fd_ = ::open(spare.c_str(), O_RDWR | O_CLOEXEC);
   } else {
     ::unlink(spare.c_str());
   }
@@ -160,6 +162,8 @@ std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOp
     *error = "wal: " + s.message();
     return nullptr;
   }
+  // Whether this file system takes O_DIRECT at all; the first direct write finds out the rest.
+  if (wal->direct_io() && !wal->SetDirect(true)) wal->direct_io_.store(false);
   wal->segments_[next_lsn] = 0;
   wal->writer_ = std::thread([w = wal.get()] { w->Run(); });
   return wal;
@@ -423,9 +427,19 @@ void Wal::Drain(bool stopping, std::unique_lock<std::mutex>& io) {
 }
 
 bool Wal::WriteOut() {
+  // Direct only when nothing written is waiting for an fsync (after a switch to always): the
+  // direct write would not cover it.
+  if (!lazy() && direct_io() && written_bytes_ == 0) {
+    if (WriteDirect()) return true;
+    if (!healthy()) return false;
+  }
+  if (direct_fd_ == fd_ && !SetDirect(false)) {
+    Fail("Write error", errno);
+    return false;
+  }
   const size_t n = unsynced_.size() - written_bytes_;
   int err = Fault(WalIo::kWrite);
-  if (err == 0) err = WriteAll(fd_, unsynced_.data() + written_bytes_, n);
+  if (err == 0) err = PwriteAll(fd_, unsynced_.data() + written_bytes_, n, segment_bytes_);
   if (err != 0) {
     Fail("Write error", err);
     return false;
@@ -434,6 +448,93 @@ bool Wal::WriteOut() {
   segment_bytes_ += n;
   SetSegmentSize(segment_first_, segment_bytes_);
   written_lsn_.store(taken_lsn_, std::memory_order_release);
+  return true;
+}
+
+bool Wal::SetDirect(bool on) {
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0)
+    return false;
+  direct_fd_ = on ? fd_ : -1;
+  block_at_ = kNoBlock;
+  return true;
+}
+
+void Wal::StopDirect(int err) {
+  LogWarning("WAL: direct writes do not work here ({}); writing through the page cache instead",
+             ErrnoText(err));
+  direct_io_.store(false, std::memory_order_relaxed);
+}
+
+// always: the records not yet written go to the disk in one call, O_DIRECT with RWF_DSYNC, from
+// the start of the block the segment's end is in (that block's bytes so far are written again,
+// unchanged) to the next block boundary (zeros after the records, as in a new segment). False
+// with the log still healthy where the file system refuses: the caller writes through the page
+// cache, and so does every later write.
+bool Wal::WriteDirect() {
+  if (direct_fd_ != fd_ && !SetDirect(true)) {
+    StopDirect(errno);
+    return false;
+  }
+  const size_t n = unsynced_.size() - written_bytes_;
+  const uint64_t start = segment_bytes_ & ~(kBlock - 1);
+  const size_t head = segment_bytes_ - start;
+  const size_t len = (head + n + kBlock - 1) & ~(kBlock - 1);
+  if (len > block_cap_) {
+    const size_t cap = std::max(len, 2 * block_cap_);
+    char* bigger = static_cast<char*>(std::aligned_alloc(kBlock, cap));
+    if (bigger == nullptr) {
+      Fail("Write error", ENOMEM);
+      return false;
+    }
+    if (block_at_ == start) std::memcpy(bigger, block_.get(), head);
+    block_.reset(bigger);
+    block_cap_ = cap;
+  }
+  if (head > 0 && block_at_ != start) {  // the block was written through the page cache
+    const ssize_t r = ::pread(fd_, block_.get(), kBlock, static_cast<off_t>(start));
+    if (r < static_cast<ssize_t>(head)) {
+      Fail("Read error", r < 0 ? errno : EIO);
+      return false;
+    }
+  }
+  std::memcpy(block_.get() + head, unsynced_.data() + written_bytes_, n);
+  std::memset(block_.get() + head + n, 0, len - head - n);
+  const char* what = "Write error";
+  int err = Fault(WalIo::kWrite);
+  if (err == 0) {
+    what = "Fsync error";
+    err = Fault(WalIo::kSync);
+  }
+  if (err == 0) {
+    what = "Write error";
+    iovec iov{block_.get(), len};
+    const ssize_t w = ::pwritev2(fd_, &iov, 1, static_cast<off_t>(start), RWF_DSYNC);
+    if (w < 0) {
+      err = errno;
+    } else if (static_cast<size_t>(w) != len) {
+      err = EIO;  // the rest is not known to be there
+    }
+  }
+  if (err == EINVAL || err == EOPNOTSUPP) {  // alignment, or no RWF_DSYNC: nothing was written
+    StopDirect(err);
+    return false;
+  }
+  if (err != 0) {
+    Fail(what, err);
+    return false;
+  }
+  segment_bytes_ += n;
+  SetSegmentSize(segment_first_, segment_bytes_);
+  const uint64_t next = segment_bytes_ & ~(kBlock - 1);  // the block the next write starts in
+  char* block = block_.get();
+  if (next > start) std::memmove(block, block + (next - start), segment_bytes_ - next);
+  block_at_ = next;
+  CountSync();
+  written_lsn_.store(taken_lsn_, std::memory_order_release);
+  synced_lsn_.store(taken_lsn_, std::memory_order_release);
+  unsynced_.clear();
+  written_bytes_ = 0;
   return true;
 }
 
@@ -519,27 +620,30 @@ bool Wal::Roll() {
   }
   {
     std::lock_guard sync(sync_mu_);  // not while the writer thread fsyncs it (SyncOutsideLock)
+    // A direct write may have padded the file past its records to a block's end: the zeros go.
+    (void)::ftruncate(fd_, static_cast<off_t>(segment_bytes_));
     ::close(fd_);
     fd_ = fd;
   }
   segment_first_ = first;
   segment_bytes_ = 0;
+  direct_fd_ = -1;
   SetSegmentSize(first, 0);
   return true;
 }
 
 // The file of a new segment at `path`: the spare if one is ready, else a new file with its space
-// allocated. Its fd (at offset 0), or -errno.
+// allocated. Its fd, or -errno.
 int Wal::NewSegmentFile(const std::string& path) {
   int fd = TakeSpare(path);
   if (fd >= 0) return fd;
-  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return -errno;
   Preallocate(fd, opts_.segment_size);
   return fd;
 }
 
-// The spare (if one is ready) renamed to `path`, as an fd at offset 0; -1 if there is none or it
+// The spare (if one is ready) renamed to `path`, as an fd; -1 if there is none or it
 // cannot be moved there (then it is dropped).
 int Wal::TakeSpare(const std::string& path) {
   const int fd = spare_fd_.exchange(-1);
@@ -561,7 +665,7 @@ bool Wal::FillSpare() {
   const std::string tmp = JoinPath(wal_dir_, kFillingName);
   int err = 0;
   if (filling_fd_ < 0) {
-    filling_fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    filling_fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (filling_fd_ < 0) err = errno;
     filled_ = 0;
   }
@@ -573,8 +677,7 @@ bool Wal::FillSpare() {
   }
   if (err == 0 && ::fdatasync(filling_fd_) != 0) err = errno;
   if (err == 0 && filled_ == opts_.segment_size) {
-    if (::lseek(filling_fd_, 0, SEEK_SET) != 0 ||
-        ::rename(tmp.c_str(), JoinPath(wal_dir_, kSpareName).c_str()) != 0) {
+    if (::rename(tmp.c_str(), JoinPath(wal_dir_, kSpareName).c_str()) != 0) {
       err = errno;
     } else {
       spare_fd_.store(std::exchange(filling_fd_, -1));
@@ -603,6 +706,7 @@ void Wal::DropFilling() {
 bool Wal::Rewrite() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  direct_fd_ = -1;
   const Lsn first = synced_lsn() + 1;
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   const std::string tmp = path + ".tmp";
@@ -610,7 +714,7 @@ bool Wal::Rewrite() {
   int err = Fault(WalIo::kCreate);
   int fd = -1;
   if (err == 0) {
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) err = errno;
   }
   if (err == 0) err = Fault(WalIo::kWrite);

@@ -1,10 +1,13 @@
 // The write-ahead log's writer. Command threads Append records (framed into a memory buffer
 // under a short mutex, never waiting for the disk) and, once per event-loop pass, Commit: write
 // everything buffered with one write(2) and, with `always`, one fsync, so one fsync covers every
-// record appended while the previous one ran (group commit). A writer thread does the rest: the
-// everysec fsync (which lets go of the file meanwhile, so loops keep writing), segment rolls,
-// retries after failures, records nobody committed, and the next segment's file, made ahead of
-// time.
+// record appended while the previous one ran (group commit). With `always` the write and the
+// fsync are one call where the file system allows: O_DIRECT with RWF_DSYNC, from the start of
+// the block the log ends in, which puts the records on the disk without the page cache's copy
+// and writeback (the block's earlier bytes are written again, unchanged, as writeback of that
+// page would). A writer thread does the rest: the everysec fsync (which lets go of the file
+// meanwhile, so loops keep writing), segment rolls, retries after failures, records nobody
+// committed, and the next segment's file, made ahead of time.
 //
 // Positions: every record gets the next LSN. written_lsn() is what the kernel has; durable_lsn()
 // is what the policy counts as safe (fsynced for kAlways; written for kEverySec and kNo).
@@ -19,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +49,9 @@ struct WalOptions {
   FsyncPolicy fsync = FsyncPolicy::kEverySec;
   // How long the writer waits before trying again after a failed write or fsync.
   std::chrono::milliseconds retry_interval{1000};
+  // With always, write records with O_DIRECT and RWF_DSYNC (see Commit) where the file system
+  // allows it. Tests turn it off to cover the other way.
+  bool direct_io = true;
   // Test hook, consulted before each write, fsync and segment creation (by the writer thread or
   // Commit): a non-zero result is taken as that call's errno and the call is not made. It may
   // also sleep.
@@ -67,8 +74,9 @@ class Wal {
   // kMaxRecordPayload.
   Lsn Append(uint8_t type, std::string_view payload);
 
-  // Writes the buffered records (from every thread) to the kernel, and with always fsyncs them,
-  // on the calling thread, then advances durable_lsn(). Event loops call it once per pass, as
+  // Writes the buffered records (from every thread) to the kernel, and with always fsyncs them
+  // (or writes them straight to the disk: see the top), on the calling thread, then advances
+  // durable_lsn(). Event loops call it once per pass, as
   // Redis writes its AOF before replying, so replies need no round trip through the writer
   // thread; one fsync covers what every thread appended meanwhile. With always, a caller that
   // finds the file held waits for it (one fsync at most) and then syncs whatever that fsync did
@@ -95,6 +103,8 @@ class Wal {
   FsyncPolicy fsync_policy() const { return policy_.load(std::memory_order_relaxed); }
 
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
+  // Whether `always` writes go straight to the disk (false: off, or the file system refused).
+  bool direct_io() const { return direct_io_.load(std::memory_order_relaxed); }
   // The failure that made the log unhealthy ("Write error: No space left on device"); the
   // last one seen if it is healthy again, empty if none ever happened.
   std::string last_error() const;
@@ -124,6 +134,9 @@ class Wal {
   void Run();
   void Drain(bool stopping, std::unique_lock<std::mutex>& io);
   bool WriteOut();
+  bool WriteDirect();
+  bool SetDirect(bool on);  // O_DIRECT on fd_ or off; false (errno set) if refused
+  void StopDirect(int err);
   int DataSync(int fd) const;
   void CountSync();  // after a successful fsync
   bool Sync();
@@ -166,6 +179,14 @@ class Wal {
   Lsn sync_wanted_ = 0;  // sync_requested_ as of the last drain
   std::string unsynced_;
   size_t written_bytes_ = 0;
+  // Direct writes (always): fd_ while it has O_DIRECT, else -1; and a buffer aligned for
+  // them whose front holds the segment's bytes from block_at_ (a block boundary) to its end.
+  static constexpr uint64_t kBlock = 4096;
+  static constexpr uint64_t kNoBlock = ~uint64_t{0};
+  int direct_fd_ = -1;
+  std::unique_ptr<char, decltype(&std::free)> block_{nullptr, &std::free};
+  size_t block_cap_ = 0;
+  uint64_t block_at_ = kNoBlock;
   Lsn taken_lsn_;
   Lsn segment_first_;
   uint64_t segment_bytes_ = 0;
@@ -184,6 +205,7 @@ class Wal {
   std::atomic<Lsn> synced_lsn_;
   std::atomic<Lsn> durable_lsn_;
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> direct_io_;
   std::atomic<FsyncPolicy> policy_;
   std::atomic<uint64_t> fsync_count_{0};
 

@@ -483,6 +483,7 @@ std::string Persistence::Info() {
   field(out, "wal_durable_lsn", std::to_string(wal_ ? wal_->durable_lsn() : 0));
   field(out, "wal_size_bytes", std::to_string(wal_ ? wal_->total_bytes() : 0));
   field(out, "wal_fsyncs", std::to_string(wal_ ? wal_->fsync_count() : 0));
+  field(out, "wal_direct_io", wal_ && wal_->direct_io() ? "1" : "0");
   field(out, "checkpoint_lsn", std::to_string(checkpoint_lsn_.load()));
   field(out, "checkpoint_last_duration_ms", std::to_string(last_duration_ms_.load()));
   field(out, "checkpoint_longest_pause_us", std::to_string(longest_pause_us_.load()));

@@ -5,6 +5,7 @@
 // Each test starts its own server (ServerProcess) and restarts it on the same data directory.
 // Stream tests are named "persistence-streams: ..." so they can be told apart while streams land.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -835,9 +836,15 @@ TEST_CASE("persistence: LASTSAVE, BGSAVE and INFO persistence fields") {
        {"loading", "rdb_changes_since_last_save", "rdb_last_save_time", "aof_enabled",
         "aof_last_write_status", "wal_last_lsn", "wal_durable_lsn", "wal_size_bytes",
         "checkpoint_lsn", "checkpoint_last_duration_ms", "checkpoint_longest_pause_us",
-        "wal_fsync_policy", "aof_current_size", "aof_base_size"})
+        "wal_fsync_policy", "aof_current_size", "aof_base_size", "wal_direct_io"})
     CHECK_MESSAGE(Contains(info, "\r\n" + std::string(field) + ":"), field);
   CHECK(Info(c, "loading") == "0");
+  // Whether `always` writes go straight to the disk: wherever the file system takes O_DIRECT.
+  const std::string probe = p.dir() + "/probe";
+  const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT | O_DIRECT, 0644);
+  if (fd >= 0) ::close(fd);
+  ::unlink(probe.c_str());
+  CHECK(Info(c, "wal_direct_io") == (fd >= 0 ? "1" : "0"));
   CHECK(Info(c, "aof_enabled") == "1");
   CHECK(Info(c, "aof_last_write_status") == "ok");
   CHECK(Info(c, "wal_fsync_policy") == "always");

@@ -502,6 +502,63 @@ TEST_CASE("wal: SetFsyncPolicy switches to always at run time") {
   CHECK(wal->fsync_count() >= 1);
 }
 
+namespace {
+
+// Whether files in `dir` take O_DIRECT (the direct writes' precondition).
+bool DirectIoWorks(const std::string& dir) {
+  const std::string path = dir + "/probe";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_DIRECT, 0644);
+  if (fd >= 0) ::close(fd);
+  ::unlink(path.c_str());
+  return fd >= 0;
+}
+
+}  // namespace
+
+TEST_CASE("wal: always writes straight to the disk, mid-block, across rolls and policy switches") {
+  // Records of 27 to 2,026 bytes, each committed alone, end everywhere in 4 KB blocks, so most
+  // writes rewrite the block they start in; segments of 30,000 bytes (not a whole number of
+  // blocks) roll every 30 records or so; everysec in between writes through the page cache,
+  // into the block the next direct write starts in.
+  TempDir dir;
+  WalOptions opts;
+  opts.segment_size = 30000;
+  opts.fsync = FsyncPolicy::kAlways;
+  auto wal = OpenWal(dir.path(), 1, opts);
+  CHECK(wal->direct_io() == DirectIoWorks(dir.wal()));
+  std::mt19937 rng(7);
+  std::map<Lsn, std::string> want;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 100) wal->SetFsyncPolicy(FsyncPolicy::kEverySec);
+    if (i == 105) {
+      // All fsynced first, so that the next write is direct, from inside the block the page
+      // cache wrote last (read back to be written again).
+      REQUIRE(wal->SyncUpTo(wal->last_lsn(), 10s));
+      wal->SetFsyncPolicy(FsyncPolicy::kAlways);
+    }
+    const std::string payload(rng() % 2000, static_cast<char>('a' + i % 26));
+    const Lsn lsn = wal->Append(kCommands, payload);
+    want[lsn] = payload;
+    REQUIRE(wal->WaitDurable(lsn, 10s));
+    if (wal->fsync_policy() == FsyncPolicy::kAlways) CHECK(wal->synced_lsn() >= lsn);
+  }
+  const uint64_t syncs = wal->fsync_count();
+  CHECK(syncs >= 250);  // one per record under always: a direct write counts as one
+  wal->Close();
+  auto got = ReadAll(dir.path());
+  REQUIRE(got.status.ok());
+  CHECK(got.warnings.empty());
+  REQUIRE(got.records.size() == want.size());
+  for (const Record& r : got.records) CHECK(r.payload == want[r.lsn]);
+  CHECK(got.stats.segments > 8);
+  // Closed segments are cut to their records: no block padding is left behind.
+  std::vector<SegmentFile> segs;
+  REQUIRE(ListSegments(dir.wal(), &segs).ok());
+  uint64_t total = 0;
+  for (const auto& seg : segs) total += seg.size;
+  CHECK(wal->total_bytes() == total);
+}
+
 TEST_CASE("wal: a reopened log continues in a new segment and reads back whole") {
   TempDir dir;
   auto wal = OpenWal(dir.path(), 1);
@@ -957,9 +1014,10 @@ struct Faults {
   std::atomic<int> write{0}, sync{0}, create{0};
   std::atomic<int> sync_once{0};  // failed once, then cleared
   std::atomic<int> syncs{0};
-  WalOptions Options(FsyncPolicy policy) {
+  WalOptions Options(FsyncPolicy policy, bool direct_io = true) {
     WalOptions opts;
     opts.fsync = policy;
+    opts.direct_io = direct_io;
     opts.retry_interval = 20ms;
     opts.inject_fault = [this](WalIo io) {
       switch (io) {
@@ -982,10 +1040,11 @@ void AppendRange(Wal* wal, Lsn first, Lsn last) {
   for (Lsn l = first; l <= last; ++l) REQUIRE(wal->Append(kCommands, Payload(l)) == l);
 }
 
-void CheckWriteErrorRecovers(int err, const char* text, FsyncPolicy policy) {
+void CheckWriteErrorRecovers(int err, const char* text, FsyncPolicy policy, bool direct = true) {
+  CAPTURE(direct);
   TempDir dir;
   Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(policy));
+  auto wal = OpenWal(dir.path(), 1, faults.Options(policy, direct));
   AppendRange(wal.get(), 1, 10);
   REQUIRE(wal->WaitDurable(10, 10s));
   CHECK(wal->healthy());
@@ -1014,58 +1073,69 @@ void CheckWriteErrorRecovers(int err, const char* text, FsyncPolicy policy) {
 
 TEST_CASE("wal: ENOSPC on write: unhealthy, then healthy again, nothing lost") {
   CheckWriteErrorRecovers(ENOSPC, "No space left on device", FsyncPolicy::kAlways);
+  CheckWriteErrorRecovers(ENOSPC, "No space left on device", FsyncPolicy::kAlways, false);
   CheckWriteErrorRecovers(ENOSPC, "No space left on device", FsyncPolicy::kEverySec);
 }
 
 TEST_CASE("wal: EIO on write: unhealthy, then healthy again, nothing lost") {
   CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kAlways);
+  CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kAlways, false);
   CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kNo);
 }
 
 TEST_CASE("wal: a failed fsync is not retried on the same file: the records go to a new one") {
-  TempDir dir;
-  Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
-  AppendRange(wal.get(), 1, 10);
-  REQUIRE(wal->WaitDurable(10, 10s));
+  // Writes straight to the disk and through the page cache.
+  for (const bool direct : {true, false}) {
+    CAPTURE(direct);
+    TempDir dir;
+    Faults faults;
+    auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
+    AppendRange(wal.get(), 1, 10);
+    REQUIRE(wal->WaitDurable(10, 10s));
 
-  faults.sync = EIO;
-  AppendRange(wal.get(), 11, 20);
-  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
-  CHECK(wal->last_error() == "Fsync error: Input/output error");
-  std::this_thread::sleep_for(60ms);
-  CHECK(wal->durable_lsn() == 10);  // written, but not acknowledged under `always`
-  faults.sync = 0;
-  REQUIRE(wal->WaitDurable(20, 10s));
-  CHECK(wal->healthy());
-  AppendRange(wal.get(), 21, 22);
-  wal->Close();
+    faults.sync = EIO;
+    AppendRange(wal.get(), 11, 20);
+    REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+    CHECK(wal->last_error() == "Fsync error: Input/output error");
+    std::this_thread::sleep_for(60ms);
+    CHECK(wal->durable_lsn() == 10);  // written, but not acknowledged under `always`
+    faults.sync = 0;
+    REQUIRE(wal->WaitDurable(20, 10s));
+    CHECK(wal->healthy());
+    AppendRange(wal.get(), 21, 22);
+    wal->Close();
 
-  // Segment 1 keeps 1..20 (11..20 never known to be on disk); segment 11 has them again.
-  CHECK(fs::exists(dir.segment(1)));
-  CHECK(fs::exists(dir.segment(11)));
-  const std::string rewritten = ReadFile(dir.segment(11));
-  REQUIRE(rewritten.size() >= kRecordHeaderSize);
-  CHECK(DecodeFixed64(rewritten.data() + kLsnOffset) == 11);
-  CheckLog(dir.path(), 1, 22);
+    // Segment 1 keeps 1..10, and 11..20 too if they went through the page cache (never known
+    // to be on disk); segment 11 has them again.
+    CHECK(fs::exists(dir.segment(1)));
+    CHECK(fs::exists(dir.segment(11)));
+    const std::string rewritten = ReadFile(dir.segment(11));
+    REQUIRE(rewritten.size() >= kRecordHeaderSize);
+    CHECK(DecodeFixed64(rewritten.data() + kLsnOffset) == 11);
+    CheckLog(dir.path(), 1, 22);
+  }
 }
 
 TEST_CASE("wal: a failed fsync of a segment's first records replaces that segment whole") {
-  TempDir dir;
-  Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
-  faults.sync_once = EIO;
-  AppendRange(wal.get(), 1, 5);
-  REQUIRE(wal->WaitDurable(5, 10s));
-  CHECK(wal->healthy());
-  CHECK(wal->last_error() == "Fsync error: Input/output error");
-  wal->Close();
-  std::vector<SegmentFile> segs;
-  REQUIRE(ListSegments(dir.wal(), &segs).ok());
-  REQUIRE(segs.size() == 1);
-  CHECK(segs[0].first_lsn == 1);
-  CHECK_FALSE(fs::exists(dir.segment(1) + ".tmp"));
-  CheckRange(ReadAll(dir.path()).records, 1, 5);
+  // Writes straight to the disk and through the page cache.
+  for (const bool direct : {true, false}) {
+    CAPTURE(direct);
+    TempDir dir;
+    Faults faults;
+    auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
+    faults.sync_once = EIO;
+    AppendRange(wal.get(), 1, 5);
+    REQUIRE(wal->WaitDurable(5, 10s));
+    CHECK(wal->healthy());
+    CHECK(wal->last_error() == "Fsync error: Input/output error");
+    wal->Close();
+    std::vector<SegmentFile> segs;
+    REQUIRE(ListSegments(dir.wal(), &segs).ok());
+    REQUIRE(segs.size() == 1);
+    CHECK(segs[0].first_lsn == 1);
+    CHECK_FALSE(fs::exists(dir.segment(1) + ".tmp"));
+    CheckRange(ReadAll(dir.path()).records, 1, 5);
+  }
 }
 
 namespace {
@@ -1149,41 +1219,49 @@ TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too"
 }
 
 TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
-  TempDir dir;
-  Faults faults;
-  WalOptions opts = faults.Options(FsyncPolicy::kAlways);
-  opts.segment_size = 100;
-  auto wal = OpenWal(dir.path(), 1, opts);
-  faults.create = ENOSPC;
-  AppendRange(wal.get(), 1, 5);  // 5 x 27 bytes: past the limit
-  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
-  CHECK(wal->durable_lsn() >= 4);  // the full segment itself was fsynced
-  AppendRange(wal.get(), 6, 8);
-  faults.create = 0;
-  REQUIRE(wal->WaitDurable(8, 10s));
-  wal->Close();
-  auto got = ReadAll(dir.path());
-  CHECK(got.status.ok());
-  CheckRange(got.records, 1, 8);
-  CHECK(got.stats.segments >= 2);
+  // Writes straight to the disk and through the page cache.
+  for (const bool direct : {true, false}) {
+    CAPTURE(direct);
+    TempDir dir;
+    Faults faults;
+    WalOptions opts = faults.Options(FsyncPolicy::kAlways, direct);
+    opts.segment_size = 100;
+    auto wal = OpenWal(dir.path(), 1, opts);
+    faults.create = ENOSPC;
+    AppendRange(wal.get(), 1, 5);  // 5 x 27 bytes: past the limit
+    REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+    CHECK(wal->durable_lsn() >= 4);  // the full segment itself was fsynced
+    AppendRange(wal.get(), 6, 8);
+    faults.create = 0;
+    REQUIRE(wal->WaitDurable(8, 10s));
+    wal->Close();
+    auto got = ReadAll(dir.path());
+    CHECK(got.status.ok());
+    CheckRange(got.records, 1, 8);
+    CHECK(got.stats.segments >= 2);
+  }
 }
 
 TEST_CASE("wal: records acknowledged before repeated failures survive a crash-like reopen") {
-  TempDir dir;
-  Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
-  AppendRange(wal.get(), 1, 10);
-  REQUIRE(wal->WaitDurable(10, 10s));
-  faults.write = ENOSPC;
-  faults.sync = EIO;
-  AppendRange(wal.get(), 11, 15);
-  REQUIRE(WaitFor([&] { return !wal->healthy(); }));
-  const Lsn acknowledged = wal->durable_lsn();
-  wal->Close();  // still failing: 11..15 were never acknowledged
-  CHECK_FALSE(wal->healthy());
-  auto got = ReadAll(dir.path());
-  CHECK(got.status.ok());
-  REQUIRE(got.records.size() >= acknowledged);
-  CheckRange(std::vector<Record>(got.records.begin(), got.records.begin() + acknowledged), 1,
-             acknowledged);
+  // Writes straight to the disk and through the page cache.
+  for (const bool direct : {true, false}) {
+    CAPTURE(direct);
+    TempDir dir;
+    Faults faults;
+    auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
+    AppendRange(wal.get(), 1, 10);
+    REQUIRE(wal->WaitDurable(10, 10s));
+    faults.write = ENOSPC;
+    faults.sync = EIO;
+    AppendRange(wal.get(), 11, 15);
+    REQUIRE(WaitFor([&] { return !wal->healthy(); }));
+    const Lsn acknowledged = wal->durable_lsn();
+    wal->Close();  // still failing: 11..15 were never acknowledged
+    CHECK_FALSE(wal->healthy());
+    auto got = ReadAll(dir.path());
+    CHECK(got.status.ok());
+    REQUIRE(got.records.size() >= acknowledged);
+    CheckRange(std::vector<Record>(got.records.begin(), got.records.begin() + acknowledged), 1,
+               acknowledged);
+  }
 }
