@@ -480,16 +480,10 @@ bool Wal::WriteDirect() {
   const uint64_t start = segment_bytes_ & ~(kBlock - 1);
   const size_t head = segment_bytes_ - start;
   const size_t len = (head + n + kBlock - 1) & ~(kBlock - 1);
-  if (len > block_cap_) {
-    const size_t cap = std::max(len, 2 * block_cap_);
-    char* bigger = static_cast<char*>(std::aligned_alloc(kBlock, cap));
-    if (bigger == nullptr) {
-      Fail("Write error", ENOMEM);
-      return false;
-    }
-    if (block_at_ == start) std::memcpy(bigger, block_.get(), head);
-    block_.reset(bigger);
-    block_cap_ = cap;
+  if (len > block_cap_ &&
+      !ResizeBlockBuffer(std::max(len, 2 * block_cap_), block_at_ == start ? head : 0)) {
+    Fail("Write error", ENOMEM);
+    return false;
   }
   if (head > 0 && block_at_ != start) {  // the block was written through the page cache
     const ssize_t r = ::pread(fd_, block_.get(), kBlock, static_cast<off_t>(start));
@@ -530,11 +524,25 @@ bool Wal::WriteDirect() {
   char* block = block_.get();
   if (next > start) std::memmove(block, block + (next - start), segment_bytes_ - next);
   block_at_ = next;
+  // A big commit (a large value) gives its buffer back; if that fails, the big one stays.
+  if (block_cap_ > kKeptBlockBuffer)
+    (void)ResizeBlockBuffer(kKeptBlockBuffer, segment_bytes_ - next);
   CountSync();
   written_lsn_.store(taken_lsn_, std::memory_order_release);
   synced_lsn_.store(taken_lsn_, std::memory_order_release);
   unsynced_.clear();
   written_bytes_ = 0;
+  return true;
+}
+
+// Replaces the direct writes' buffer with one of `cap` bytes that starts with the old one's
+// first `keep` bytes; false if out of memory.
+bool Wal::ResizeBlockBuffer(size_t cap, size_t keep) {
+  char* buffer = static_cast<char*>(std::aligned_alloc(kBlock, cap));
+  if (buffer == nullptr) return false;
+  if (keep > 0) std::memcpy(buffer, block_.get(), keep);
+  block_.reset(buffer);
+  block_cap_ = cap;
   return true;
 }
 

@@ -135,6 +135,7 @@ class Wal {
   void Drain(bool stopping, std::unique_lock<std::mutex>& io);
   bool WriteOut();
   bool WriteDirect();
+  bool ResizeBlockBuffer(size_t cap, size_t keep);
   bool SetDirect(bool on);  // O_DIRECT on fd_ or off; false (errno set) if refused
   void StopDirect(int err);
   int DataSync(int fd) const;
@@ -183,6 +184,7 @@ class Wal {
   // them whose front holds the segment's bytes from block_at_ (a block boundary) to its end.
   static constexpr uint64_t kBlock = 4096;
   static constexpr uint64_t kNoBlock = ~uint64_t{0};
+  static constexpr size_t kKeptBlockBuffer = 1 << 20;  // a bigger one is given back after use
   int direct_fd_ = -1;
   std::unique_ptr<char, decltype(&std::free)> block_{nullptr, &std::free};
   size_t block_cap_ = 0;
