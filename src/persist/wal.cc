@@ -651,8 +651,8 @@ int Wal::NewSegmentFile(const std::string& path) {
   return fd;
 }
 
-// The spare (if one is ready) renamed to `path`, as an fd; -1 if there is none or it
-// cannot be moved there (then it is dropped).
+// The spare (if one is ready) renamed to `path`, as an fd; -1 if there is none or it cannot be
+// moved there (then it is dropped).
 int Wal::TakeSpare(const std::string& path) {
   const int fd = spare_fd_.exchange(-1);
   if (fd < 0) return -1;

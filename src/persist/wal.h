@@ -76,13 +76,12 @@ class Wal {
 
   // Writes the buffered records (from every thread) to the kernel, and with always fsyncs them
   // (or writes them straight to the disk: see the top), on the calling thread, then advances
-  // durable_lsn(). Event loops call it once per pass, as
-  // Redis writes its AOF before replying, so replies need no round trip through the writer
-  // thread; one fsync covers what every thread appended meanwhile. With always, a caller that
-  // finds the file held waits for it (one fsync at most) and then syncs whatever that fsync did
-  // not cover. With everysec and no, it does not wait: the holder (another loop writing, or the
-  // writer thread switching segments) commits these records too before it lets go. The
-  // everysec fsync does not hold the file.
+  // durable_lsn(). Event loops call it once per pass, as Redis writes its AOF before replying,
+  // so replies need no round trip through the writer thread; one fsync covers what every thread
+  // appended meanwhile. With always, a caller that finds the file held waits for it (one fsync
+  // at most) and then syncs whatever that fsync did not cover. With everysec and no, it does not
+  // wait: the holder (another loop writing, or the writer thread switching segments) commits
+  // these records too before it lets go. The everysec fsync does not hold the file.
   void Commit();
 
   Lsn last_lsn() const { return last_lsn_.load(std::memory_order_acquire); }  // last assigned
