@@ -1034,7 +1034,7 @@ namespace {
 // A fault hook whose errno per call type the test sets and clears; counts the calls.
 struct Faults {
   std::atomic<int> write{0}, sync{0}, create{0};
-  std::atomic<int> sync_once{0};  // failed once, then cleared
+  std::atomic<int> sync_once{0}, write_once{0};  // failed once, then cleared
   std::atomic<int> syncs{0};
   WalOptions Options(FsyncPolicy policy, bool direct_io = true) {
     WalOptions opts;
@@ -1044,6 +1044,7 @@ struct Faults {
     opts.inject_fault = [this](WalIo io) {
       switch (io) {
         case WalIo::kWrite:
+          if (int e = write_once.exchange(0)) return e;
           return write.load();
         case WalIo::kCreate:
           return create.load();
@@ -1103,6 +1104,30 @@ TEST_CASE("wal: EIO on write: unhealthy, then healthy again, nothing lost") {
   CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kAlways);
   CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kAlways, false);
   CheckWriteErrorRecovers(EIO, "Input/output error", FsyncPolicy::kNo);
+}
+
+TEST_CASE("wal: a direct write the file system refuses falls back to write + fsync for good") {
+  TempDir dir;
+  Faults faults;
+  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
+  AppendRange(wal.get(), 1, 5);
+  REQUIRE(wal->WaitDurable(5, 10s));
+  REQUIRE(wal->direct_io() == DirectIoWorks(dir.wal()));
+  if (!wal->direct_io()) {
+    MESSAGE("no O_DIRECT in " << dir.wal() << ": nothing to fall back from");
+    return;
+  }
+  faults.write_once = EINVAL;  // what a refused O_DIRECT or RWF_DSYNC write returns
+  AppendRange(wal.get(), 6, 10);
+  REQUIRE(wal->WaitDurable(10, 10s));
+  CHECK(wal->healthy());  // a refusal is not a disk error
+  CHECK_FALSE(wal->direct_io());
+  AppendRange(wal.get(), 11, 15);  // through the page cache, each with an fsync
+  REQUIRE(wal->WaitDurable(15, 10s));
+  CHECK(wal->synced_lsn() == 15);
+  CHECK_FALSE(wal->direct_io());
+  wal->Close();
+  CheckLog(dir.path(), 1, 15);
 }
 
 TEST_CASE("wal: a failed fsync is not retried on the same file: the records go to a new one") {
