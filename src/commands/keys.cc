@@ -23,6 +23,8 @@
 #include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
+#include "common/config.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/entry.h"
 #include "common/glob.h"
@@ -648,16 +650,19 @@ bool ParseFlushMode(CommandContext& ctx) {
   return false;
 }
 
-// Clears database `db` (or every database if db < 0); every shard must be locked.
+// Clears database `db` (or every database if db < 0); every shard must be locked. Each key
+// removed counts as one change, as in Redis (INFO rdb_changes_since_last_save, save points).
 void ClearDatabases(Keyspace& ks, int db) {
   for (int i = 0; i < Keyspace::kShards; ++i) {
     Shard& s = ks.shard(i);
     for (int d = 0; d < s.databases(); ++d) {
       if (db >= 0 && d != db) continue;
-      if (Table* t = s.find_table(d)) t->Clear();
+      if (Table* t = s.find_table(d)) {
+        s.version += t->size();
+        t->Clear();
+      }
     }
     s.TouchWatchers(db);
-    s.version++;
   }
 }
 
@@ -681,6 +686,18 @@ void CmdFlushAll(CommandContext& ctx) {
     ClearDatabases(ctx.keyspace(), -1);
     ctx.changes().dirty++;
     LogEffectsAllShards(ctx);
+  }
+  // Without a log, a checkpoint now keeps a restart from bringing the keys back, as Redis saves
+  // its RDB at FLUSHALL when save points are set. (With a log, the log has the flush.) Inside
+  // EXEC it is taken in the background, after the transaction lets go of its shards: a
+  // checkpoint must not see half a transaction.
+  if (GetWal() == nullptr && !GlobalConfig().SavePoints().empty()) {
+    std::string error;
+    if (ctx.in_exec()) {
+      ctx.server().BackgroundSave();
+    } else if (!ctx.server().Save(&error)) {
+      LogWarning("FLUSHALL: the checkpoint failed: {}", error);
+    }
   }
   ctx.out().Ok();
 }

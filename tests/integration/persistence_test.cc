@@ -977,6 +977,57 @@ TEST_CASE("persistence: with appendonly no nothing survives a restart") {
   }
 }
 
+TEST_CASE("persistence: FLUSHALL without a log checkpoints when save points are set") {
+  // As Redis saves its RDB at FLUSHALL: a kill -9 afterwards must not bring the keys back.
+  const Args args = {"--appendonly", "no", "--save", "3600 1", "--checkpoint-interval", "0"};
+  ServerProcess p(args);
+  {
+    Client c(p.port());
+    Expect(c, {"MSET", "a", "1", "b", "2"}, "OK");
+    Expect(c, {"SAVE"}, "OK");
+    Expect(c, {"SET", "c", "3"}, "OK");
+    CHECK(InfoInt(c, "rdb_changes_since_last_save") == 1);
+    Expect(c, {"FLUSHALL"}, "OK");
+    CHECK(InfoInt(c, "rdb_changes_since_last_save") == 0);
+  }
+  p.Stop(SIGKILL);
+  auto q = Restart(p, args);
+  {
+    Client c(q->port());
+    Expect(c, {"DBSIZE"}, ":0");
+    // In a transaction the checkpoint comes after it, whole.
+    Expect(c, {"SET", "old", "1"}, "OK");
+    Expect(c, {"MULTI"}, "OK");
+    Expect(c, {"SET", "x", "1"}, "QUEUED");
+    Expect(c, {"FLUSHALL"}, "QUEUED");
+    Expect(c, {"SET", "y", "2"}, "QUEUED");
+    Expect(c, {"EXEC"}, "[OK, OK, OK]");
+    CHECK(WaitFor(8000, [&] { return InfoInt(c, "rdb_changes_since_last_save") == 0; }));
+  }
+  q->Stop(SIGKILL);
+  auto r = Restart(p, args);  // p's directory: q runs on it too
+  Client c(r->port());
+  Expect(c, {"KEYS", "*"}, "[y]");
+}
+
+TEST_CASE("persistence: a flush counts one change per key it removes, as in Redis") {
+  ServerProcess p({"--save", ""});
+  Client c(p.port());
+  Expect(c, {"MSET", "a", "1", "b", "2", "c", "3"}, "OK");
+  CHECK(InfoInt(c, "rdb_changes_since_last_save") == 3);
+  Expect(c, {"FLUSHALL"}, "OK");  // no save points: no checkpoint
+  CHECK(InfoInt(c, "rdb_changes_since_last_save") == 6);
+  Expect(c, {"FLUSHALL"}, "OK");
+  Expect(c, {"FLUSHDB"}, "OK");
+  CHECK(InfoInt(c, "rdb_changes_since_last_save") == 6);  // nothing to remove
+  Expect(c, {"SELECT", "1"}, "OK");
+  Expect(c, {"SET", "k", "v"}, "OK");
+  Expect(c, {"SELECT", "0"}, "OK");
+  Expect(c, {"SET", "k", "v"}, "OK");
+  Expect(c, {"FLUSHDB"}, "OK");  // database 0's key only
+  CHECK(InfoInt(c, "rdb_changes_since_last_save") == 9);
+}
+
 TEST_CASE("persistence: CONFIG SET and GET appendfsync") {
   ServerProcess p;
   Client c(p.port());
