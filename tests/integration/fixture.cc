@@ -148,12 +148,15 @@ void WaitUntilLoaded(int port, const std::string& password) {
 ServerProcess::ServerProcess(std::vector<std::string> extra_args, bool wait_until_loaded) {
   char tmpl[] = "/tmp/runnel-test-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
-  log_ = dir_ + "/server.log";
+  own_dir_ = tmpl;
+  log_ = own_dir_ + "/server.log";
   port_ = FreePort();
-  std::vector<std::string> args = {ServerBinary(), "--port", std::to_string(port_), "--dir", dir_,
-                                   "--logfile", log_};
+  std::vector<std::string> args = {
+      ServerBinary(), "--port", std::to_string(port_), "--dir", own_dir_, "--logfile", log_};
   for (auto& a : extra_args) args.push_back(a);
+  dir_ = own_dir_;
+  for (size_t a = 0; a + 1 < extra_args.size(); ++a)  // the last --dir wins, as in the server
+    if (extra_args[a] == "--dir") dir_ = extra_args[a + 1];
   pid_ = fork();
   if (pid_ == 0) {
     std::vector<char*> argv;
@@ -202,7 +205,7 @@ int ServerProcess::Stop(int signal) {
 ServerProcess::~ServerProcess() {
   Stop();
   std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  std::filesystem::remove_all(own_dir_, ec);
 }
 
 ServerProcess& SharedServer() {

@@ -52,7 +52,9 @@ struct Reply {
 class ServerProcess {
  public:
   // Starts runnel-server with --port <free> --dir <new temp dir> plus `extra_args`, and (unless
-  // told not to) waits until it has loaded its data and answers PING.
+  // told not to) waits until it has loaded its data and answers PING. The new directory holds
+  // the log file and is removed by the destructor; a --dir in `extra_args` (a restart on
+  // another server's data) overrides it as the data directory.
   explicit ServerProcess(std::vector<std::string> extra_args = {}, bool wait_until_loaded = true);
   ~ServerProcess();  // SIGTERM, then waits (SIGKILL after 10 s)
   ServerProcess(const ServerProcess&) = delete;
@@ -60,7 +62,7 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_; }  // the data directory the server runs on
   const std::string& log_path() const { return log_; }
   // Sends a signal and waits for the process to exit; returns its exit status (or -1).
   int Stop(int signal = 15);
@@ -69,6 +71,7 @@ class ServerProcess {
  private:
   int port_ = 0;
   pid_t pid_ = -1;
+  std::string own_dir_;  // made for this server, removed with it
   std::string dir_;
   std::string log_;
 };

@@ -116,7 +116,8 @@ bool WaitLoaded(int port) {
 
 // Starts a server on the data directory of `first`, which must outlive it (its destructor
 // removes the directory), and waits for the data to be loaded. Later options override earlier
-// ones, so this --dir replaces the fresh one the fixture passes.
+// ones, so this --dir replaces the fresh one the fixture passes; the new server's dir() is the
+// same directory, so it can be restarted in turn.
 std::unique_ptr<ServerProcess> Restart(const ServerProcess& first, const Args& extra = kAlways) {
   Args args = {"--dir", first.dir()};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -1005,7 +1006,7 @@ TEST_CASE("persistence: FLUSHALL without a log checkpoints when save points are 
     CHECK(WaitFor(8000, [&] { return InfoInt(c, "rdb_changes_since_last_save") == 0; }));
   }
   q->Stop(SIGKILL);
-  auto r = Restart(p, args);  // p's directory: q runs on it too
+  auto r = Restart(*q, args);
   Client c(r->port());
   Expect(c, {"KEYS", "*"}, "[y]");
 }
