@@ -22,29 +22,16 @@ std::string ErrnoText(int err) {
   return strerror_r(err, buf, sizeof buf);
 }
 
-int WriteAll(int fd, const char* data, size_t n) {
+int WriteAll(int fd, const char* data, size_t n, int64_t offset) {
   while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
+    ssize_t w = offset < 0 ? ::write(fd, data, n) : ::pwrite(fd, data, n, offset);
     if (w < 0) {
       if (errno == EINTR) continue;
       return errno;
     }
     data += w;
     n -= static_cast<size_t>(w);
-  }
-  return 0;
-}
-
-int PwriteAll(int fd, const char* data, size_t n, uint64_t offset) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-    offset += static_cast<uint64_t>(w);
+    if (offset >= 0) offset += w;
   }
   return 0;
 }

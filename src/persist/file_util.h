@@ -15,10 +15,9 @@ std::string JoinPath(const std::string& dir, const std::string& name);
 // "No space left on device" for ENOSPC.
 std::string ErrnoText(int err);
 
-// Writes all n bytes (retrying short writes and EINTR); returns 0 or the errno.
-int WriteAll(int fd, const char* data, size_t n);
-// The same at `offset`, leaving the file position alone.
-int PwriteAll(int fd, const char* data, size_t n, uint64_t offset);
+// Writes all n bytes (retrying short writes and EINTR) at the file position, or from `offset`
+// (pwrite, leaving the position alone) if one is given; returns 0 or the errno.
+int WriteAll(int fd, const char* data, size_t n, int64_t offset = -1);
 // Creates `path` and any missing parents.
 Status MakeDirs(const std::string& path);
 // Makes a directory's entries (created, renamed files) durable.

@@ -433,13 +433,14 @@ bool Wal::WriteOut() {
     if (WriteDirect()) return true;
     if (!healthy()) return false;
   }
-  if (direct_fd_ == fd_ && !SetDirect(false)) {
+  if (direct_ && !SetDirect(false)) {
     Fail("Write error", errno);
     return false;
   }
   const size_t n = unsynced_.size() - written_bytes_;
   int err = Fault(WalIo::kWrite);
-  if (err == 0) err = PwriteAll(fd_, unsynced_.data() + written_bytes_, n, segment_bytes_);
+  if (err == 0)
+    err = WriteAll(fd_, unsynced_.data() + written_bytes_, n, static_cast<int64_t>(segment_bytes_));
   if (err != 0) {
     Fail("Write error", err);
     return false;
@@ -455,7 +456,7 @@ bool Wal::SetDirect(bool on) {
   const int flags = ::fcntl(fd_, F_GETFL);
   if (flags < 0 || ::fcntl(fd_, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0)
     return false;
-  direct_fd_ = on ? fd_ : -1;
+  direct_ = on;
   block_at_ = kNoBlock;
   return true;
 }
@@ -472,7 +473,7 @@ void Wal::StopDirect(int err) {
 // with the log still healthy where the file system refuses: the caller writes through the page
 // cache, and so does every later write.
 bool Wal::WriteDirect() {
-  if (direct_fd_ != fd_ && !SetDirect(true)) {
+  if (!direct_ && !SetDirect(true)) {
     StopDirect(errno);
     return false;
   }
@@ -494,14 +495,11 @@ bool Wal::WriteDirect() {
   }
   std::memcpy(block_.get() + head, unsynced_.data() + written_bytes_, n);
   std::memset(block_.get() + head + n, 0, len - head - n);
+  // The test hook, for the write and for the fsync this call also is.
   const char* what = "Write error";
   int err = Fault(WalIo::kWrite);
+  if (err == 0 && (err = Fault(WalIo::kSync)) != 0) what = "Fsync error";
   if (err == 0) {
-    what = "Fsync error";
-    err = Fault(WalIo::kSync);
-  }
-  if (err == 0) {
-    what = "Write error";
     iovec iov{block_.get(), len};
     const ssize_t w = ::pwritev2(fd_, &iov, 1, static_cast<off_t>(start), RWF_DSYNC);
     if (w < 0) {
@@ -635,7 +633,7 @@ bool Wal::Roll() {
   }
   segment_first_ = first;
   segment_bytes_ = 0;
-  direct_fd_ = -1;
+  direct_ = false;
   SetSegmentSize(first, 0);
   return true;
 }
@@ -714,7 +712,7 @@ void Wal::DropFilling() {
 bool Wal::Rewrite() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  direct_fd_ = -1;
+  direct_ = false;
   const Lsn first = synced_lsn() + 1;
   const std::string path = JoinPath(wal_dir_, SegmentFileName(first));
   const std::string tmp = path + ".tmp";

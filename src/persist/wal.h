@@ -179,12 +179,12 @@ class Wal {
   Lsn sync_wanted_ = 0;  // sync_requested_ as of the last drain
   std::string unsynced_;
   size_t written_bytes_ = 0;
-  // Direct writes (always): fd_ while it has O_DIRECT, else -1; and a buffer aligned for
-  // them whose front holds the segment's bytes from block_at_ (a block boundary) to its end.
+  // Direct writes (always): whether fd_ has O_DIRECT, and a buffer aligned for them whose
+  // front holds the segment's bytes from block_at_ (a block boundary) to its end.
   static constexpr uint64_t kBlock = 4096;
   static constexpr uint64_t kNoBlock = ~uint64_t{0};
   static constexpr size_t kKeptBlockBuffer = 1 << 20;  // a bigger one is given back after use
-  int direct_fd_ = -1;
+  bool direct_ = false;
   std::unique_ptr<char, decltype(&std::free)> block_{nullptr, &std::free};
   size_t block_cap_ = 0;
   uint64_t block_at_ = kNoBlock;
