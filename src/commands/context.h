@@ -120,6 +120,8 @@ class ServerApi {
   virtual bool Save(std::string* error) = 0;
   virtual bool BackgroundSave() = 0;
   virtual bool SaveInProgress() = 0;
+  // After FLUSHALL (`in_transaction`: inside EXEC), whatever persistence owes it.
+  virtual void FlushedAll(bool in_transaction) = 0;
   virtual int64_t LastSaveTime() = 0;
   // DEBUG RELOAD: checkpoint and load it back.
   virtual bool Reload(std::string* error) = 0;

@@ -23,8 +23,6 @@
 #include "commands/scan_options.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
-#include "common/config.h"
-#include "common/log.h"
 #include "common/util.h"
 #include "engine/entry.h"
 #include "common/glob.h"
@@ -687,18 +685,7 @@ void CmdFlushAll(CommandContext& ctx) {
     ctx.changes().dirty++;
     LogEffectsAllShards(ctx);
   }
-  // Without a log, a checkpoint now keeps a restart from bringing the keys back, as Redis saves
-  // its RDB at FLUSHALL when save points are set. (With a log, the log has the flush.) Inside
-  // EXEC it is taken in the background, after the transaction lets go of its shards: a
-  // checkpoint must not see half a transaction.
-  if (GetWal() == nullptr && !GlobalConfig().SavePoints().empty()) {
-    std::string error;
-    if (ctx.in_exec()) {
-      ctx.server().BackgroundSave();
-    } else if (!ctx.server().Save(&error)) {
-      LogWarning("FLUSHALL: the checkpoint failed: {}", error);
-    }
-  }
+  ctx.server().FlushedAll(ctx.in_exec());
   ctx.out().Ok();
 }
 

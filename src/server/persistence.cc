@@ -380,6 +380,16 @@ bool Persistence::RequestCheckpoint() {
   return true;
 }
 
+void Persistence::FlushedAll(bool in_transaction) {
+  if (wal_ != nullptr || GlobalConfig().SavePoints().empty()) return;
+  std::string error;
+  if (in_transaction) {
+    RequestCheckpoint();
+  } else if (!Checkpoint(&error)) {
+    LogWarning("FLUSHALL: the checkpoint failed: {}", error);
+  }
+}
+
 uint64_t Persistence::Versions() {
   uint64_t sum = 0;
   for (int i = 0; i < engine::Keyspace::kShards; ++i) {

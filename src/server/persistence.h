@@ -46,6 +46,11 @@ class Persistence {
   bool Checkpoint(std::string* error, bool all_locked = false);
   // Asks the background thread for a checkpoint; false if one is already running.
   bool RequestCheckpoint();
+  // After FLUSHALL: without a log, a checkpoint now keeps a restart from bringing the keys back,
+  // as Redis saves its RDB at FLUSHALL when save points are set (with a log, the log has the
+  // flush). Inside a transaction it is taken in the background, which waits for the
+  // transaction's shard locks: a checkpoint must not see half a transaction.
+  void FlushedAll(bool in_transaction);
   // DEBUG RELOAD: checkpoint and load it back, with every shard locked.
   bool Reload(std::string* error);
 

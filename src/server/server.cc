@@ -242,6 +242,7 @@ void Server::RequestShutdown(int save) {
 bool Server::Save(std::string* error) { return persistence_->Checkpoint(error); }
 bool Server::BackgroundSave() { return persistence_->RequestCheckpoint(); }
 bool Server::SaveInProgress() { return persistence_->checkpoint_in_progress(); }
+void Server::FlushedAll(bool in_transaction) { persistence_->FlushedAll(in_transaction); }
 int64_t Server::LastSaveTime() { return persistence_->last_save_time(); }
 bool Server::Reload(std::string* error) { return persistence_->Reload(error); }
 std::string Server::PersistenceInfo() { return persistence_->Info(); }

@@ -50,6 +50,7 @@ class Server : public commands::ServerApi {
                         uint64_t lsn) override;
   bool Save(std::string* error) override;
   bool BackgroundSave() override;
+  void FlushedAll(bool in_transaction) override;
   bool SaveInProgress() override;
   int64_t LastSaveTime() override;
   bool Reload(std::string* error) override;
