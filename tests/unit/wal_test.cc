@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -1063,13 +1064,28 @@ void AppendRange(Wal* wal, Lsn first, Lsn last) {
   for (Lsn l = first; l <= last; ++l) REQUIRE(wal->Append(kCommands, Payload(l)) == l);
 }
 
+// A log in `dir` whose system calls `faults` can fail, with records 1..last durable.
+std::unique_ptr<Wal> OpenDurable(const TempDir& dir, Faults& faults, FsyncPolicy policy,
+                                 bool direct, Lsn last) {
+  auto wal = OpenWal(dir.path(), 1, faults.Options(policy, direct));
+  AppendRange(wal.get(), 1, last);
+  REQUIRE(wal->WaitDurable(last, 10s));
+  return wal;
+}
+
+// Runs `body` with `always` writing straight to the disk, then through the page cache.
+void ForBothWritePaths(const std::function<void(bool direct)>& body) {
+  for (const bool direct : {true, false}) {
+    CAPTURE(direct);
+    body(direct);
+  }
+}
+
 void CheckWriteErrorRecovers(int err, const char* text, FsyncPolicy policy, bool direct = true) {
   CAPTURE(direct);
   TempDir dir;
   Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(policy, direct));
-  AppendRange(wal.get(), 1, 10);
-  REQUIRE(wal->WaitDurable(10, 10s));
+  auto wal = OpenDurable(dir, faults, policy, direct, 10);
   CHECK(wal->healthy());
 
   faults.write = err;
@@ -1109,9 +1125,7 @@ TEST_CASE("wal: EIO on write: unhealthy, then healthy again, nothing lost") {
 TEST_CASE("wal: a direct write the file system refuses falls back to write + fsync for good") {
   TempDir dir;
   Faults faults;
-  auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways));
-  AppendRange(wal.get(), 1, 5);
-  REQUIRE(wal->WaitDurable(5, 10s));
+  auto wal = OpenDurable(dir, faults, FsyncPolicy::kAlways, true, 5);
   REQUIRE(wal->direct_io() == DirectIoWorks(dir.wal()));
   if (!wal->direct_io()) {
     MESSAGE("no O_DIRECT in " << dir.wal() << ": nothing to fall back from");
@@ -1131,14 +1145,10 @@ TEST_CASE("wal: a direct write the file system refuses falls back to write + fsy
 }
 
 TEST_CASE("wal: a failed fsync is not retried on the same file: the records go to a new one") {
-  // Writes straight to the disk and through the page cache.
-  for (const bool direct : {true, false}) {
-    CAPTURE(direct);
+  ForBothWritePaths([](bool direct) {
     TempDir dir;
     Faults faults;
-    auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
-    AppendRange(wal.get(), 1, 10);
-    REQUIRE(wal->WaitDurable(10, 10s));
+    auto wal = OpenDurable(dir, faults, FsyncPolicy::kAlways, direct, 10);
 
     faults.sync = EIO;
     AppendRange(wal.get(), 11, 20);
@@ -1160,13 +1170,11 @@ TEST_CASE("wal: a failed fsync is not retried on the same file: the records go t
     REQUIRE(rewritten.size() >= kRecordHeaderSize);
     CHECK(DecodeFixed64(rewritten.data() + kLsnOffset) == 11);
     CheckLog(dir.path(), 1, 22);
-  }
+  });
 }
 
 TEST_CASE("wal: a failed fsync of a segment's first records replaces that segment whole") {
-  // Writes straight to the disk and through the page cache.
-  for (const bool direct : {true, false}) {
-    CAPTURE(direct);
+  ForBothWritePaths([](bool direct) {
     TempDir dir;
     Faults faults;
     auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
@@ -1182,7 +1190,7 @@ TEST_CASE("wal: a failed fsync of a segment's first records replaces that segmen
     CHECK(segs[0].first_lsn == 1);
     CHECK_FALSE(fs::exists(dir.segment(1) + ".tmp"));
     CheckRange(ReadAll(dir.path()).records, 1, 5);
-  }
+  });
 }
 
 namespace {
@@ -1266,9 +1274,7 @@ TEST_CASE("wal: a failed everysec fsync rewrites what was written during it too"
 }
 
 TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
-  // Writes straight to the disk and through the page cache.
-  for (const bool direct : {true, false}) {
-    CAPTURE(direct);
+  ForBothWritePaths([](bool direct) {
     TempDir dir;
     Faults faults;
     WalOptions opts = faults.Options(FsyncPolicy::kAlways, direct);
@@ -1286,18 +1292,14 @@ TEST_CASE("wal: a segment that cannot be created at a roll is retried") {
     CHECK(got.status.ok());
     CheckRange(got.records, 1, 8);
     CHECK(got.stats.segments >= 2);
-  }
+  });
 }
 
 TEST_CASE("wal: records acknowledged before repeated failures survive a crash-like reopen") {
-  // Writes straight to the disk and through the page cache.
-  for (const bool direct : {true, false}) {
-    CAPTURE(direct);
+  ForBothWritePaths([](bool direct) {
     TempDir dir;
     Faults faults;
-    auto wal = OpenWal(dir.path(), 1, faults.Options(FsyncPolicy::kAlways, direct));
-    AppendRange(wal.get(), 1, 10);
-    REQUIRE(wal->WaitDurable(10, 10s));
+    auto wal = OpenDurable(dir, faults, FsyncPolicy::kAlways, direct, 10);
     faults.write = ENOSPC;
     faults.sync = EIO;
     AppendRange(wal.get(), 11, 15);
@@ -1310,5 +1312,5 @@ TEST_CASE("wal: records acknowledged before repeated failures survive a crash-li
     REQUIRE(got.records.size() >= acknowledged);
     CheckRange(std::vector<Record>(got.records.begin(), got.records.begin() + acknowledged), 1,
                acknowledged);
-  }
+  });
 }
