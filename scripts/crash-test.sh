@@ -15,10 +15,10 @@
 # keeps the work directory (data, journals, logs) even when nothing was lost.
 #
 # POWERLOSS=1 (appendfsync always only) makes each kill a simulated power loss: the server runs
-# with tools/powerloss_shim.cc preloaded, which notes what every fsync covered, and after the
-# kill `crash-writer powerloss` zeroes what no fsync covered in each log segment (half the time
-# keeping a random front part of it, a torn tail). Directory entries and checkpoint files are not
-# taken back; the server fsyncs both before it relies on them.
+# with tools/powerloss_shim.cc preloaded, which notes what every fsync and direct (RWF_DSYNC) write
+# made durable, and after the kill `crash-writer powerloss` zeroes what none of them covered in
+# each log segment (half the time keeping a random front part of it, a torn tail). Directory
+# entries and checkpoint files are not taken back; the server fsyncs both before it relies on them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

@@ -50,7 +50,7 @@ run_doctest integration ./build/integration_tests
 # A short crash test: kill -9 a writing server, restart it, count acknowledged writes lost; with
 # appendfsync always (replies wait for the fsync of their records), everysec (replies wait for
 # the records' write to the kernel), and always with each kill made a simulated power loss (what
-# no fsync covered is taken from the log).
+# was not yet durable is taken from the log).
 for variant in always everysec powerloss; do
   policy=$variant
   loss=

@@ -470,11 +470,11 @@ int Wait(const Options& o) {
 // powerloss
 // ---------------------------------------------------------------------------------------------
 
-// After kill -9 of a server that ran with tools/powerloss_shim.cc: takes from every log segment
-// in DATA/wal what a power loss could have taken. The bytes after the last point an fsync of the
-// segment covered (the shim's journal; the whole segment if none did) are lost, except that half
-// the time (never with --torn-tails no) a random part of them, from the front, reached the disk
-// anyway (a torn tail). Lost bytes become zeros, which is what the segment held before it was
+// After kill -9 of a server that ran with tools/powerloss_shim.cc: takes from every log segment in
+// DATA/wal what a power loss could have taken. The bytes after the last point an fsync or a direct
+// write made durable (the shim's journal; the whole segment if none did) are lost, except that
+// half the time (never with --torn-tails no) a random part of them, from the front, reached the
+// disk anyway (a torn tail). Lost bytes become zeros, which is what the segment held before it was
 // written (its space was zero-filled or allocated ahead). Directory entries and checkpoint files
 // are left as they are.
 int PowerLoss(const Options& o) {
