@@ -309,9 +309,11 @@ void Wal::Run() {
       TakePending();
       Drain(stopping, io);
     }
-    // appendfsync no fsyncs only at rolls: zeros would double its writes for little.
+    // Only always gains from writing zeros ahead: its many fsyncs then flush data alone. The
+    // everysec fsync commits a second's worth of extent conversions at once, which costs less
+    // than writing every segment twice (docs/PERFORMANCE.md); no fsyncs only at rolls.
     filling = !stopping && spare_fd_.load() < 0 &&
-              policy_.load(std::memory_order_relaxed) != FsyncPolicy::kNo && FillSpare();
+              policy_.load(std::memory_order_relaxed) == FsyncPolicy::kAlways && FillSpare();
     lock.lock();
     if (commit_requested_.load(std::memory_order_seq_cst)) wake_ = true;  // see Commit
     if (stopping) break;

@@ -855,12 +855,14 @@ TEST_CASE("wal: the next segment is made ahead of time, full of zeros; a roll or
   CheckRange(got.records, 1, last + 1);
   WriteFile(spare + ".tmp", "half made");
   opts.segment_size = 32 << 10;
-  opts.fsync = FsyncPolicy::kNo;  // makes no spare
+  opts.fsync = FsyncPolicy::kEverySec;  // only always makes spares
   wal = OpenWal(dir.path(), got.next_lsn, opts);
   // Not the 64 KB spare (allocated at 32 KB where fallocate works, empty where not).
   CHECK(fs::file_size(dir.segment(got.next_lsn)) <= opts.segment_size);
   CHECK_FALSE(fs::exists(spare));
   CHECK_FALSE(fs::exists(spare + ".tmp"));
+  REQUIRE(wal->WaitDurable(wal->Append(kCommands, Payload(last + 2)), 10s));
+  CHECK_FALSE(WaitFor([&] { return fs::exists(spare) || fs::exists(spare + ".tmp"); }, 300ms));
   wal->Close();
 }
 
