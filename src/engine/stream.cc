@@ -6,6 +6,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -215,19 +216,70 @@ bool CheckChunk(const StreamId& base, const Stream::Chunk& c, StreamId* last) {
 // Appending
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// In front of a chunk's bytes: how many streams hold them. Changed atomically, since a
+// checkpoint lets go of its copy on another thread, without the shard's lock.
+constexpr size_t kOwnersBytes = 8;
+
+uint32_t* OwnersOf(const uint8_t* data) {
+  return reinterpret_cast<uint32_t*>(const_cast<uint8_t*>(data) - kOwnersBytes);
+}
+
+}  // namespace
+
+uint8_t* Stream::NewChunkBytes(size_t capacity) {
+  void* p = std::malloc(kOwnersBytes + capacity);
+  if (p == nullptr) throw std::bad_alloc();
+  *static_cast<uint32_t*>(p) = 1;
+  return static_cast<uint8_t*>(p) + kOwnersBytes;
+}
+
+void Stream::ShareChunkBytes(uint8_t* data) {
+  std::atomic_ref(*OwnersOf(data)).fetch_add(1, std::memory_order_relaxed);
+}
+
+void Stream::ReleaseChunkBytes(uint8_t* data) {
+  if (data == nullptr) return;
+  // acq_rel: the last owner frees only after every other owner's reads are done.
+  if (std::atomic_ref(*OwnersOf(data)).fetch_sub(1, std::memory_order_acq_rel) == 1)
+    std::free(OwnersOf(data));
+}
+
+bool Stream::ChunkBytesShared(const uint8_t* data) {
+  // acquire: once the other owners have let go, their reads are done before our writes.
+  return data != nullptr && std::atomic_ref(*OwnersOf(data)).load(std::memory_order_acquire) > 1;
+}
+
+uint8_t* Stream::ResizeChunkBytes(uint8_t* data, size_t capacity) {
+  if (data == nullptr) return NewChunkBytes(capacity);
+  void* p = std::realloc(OwnersOf(data), kOwnersBytes + capacity);
+  return p == nullptr ? nullptr : static_cast<uint8_t*>(p) + kOwnersBytes;
+}
+
 Stream::~Stream() {
-  for (auto& [base, c] : chunks_) std::free(c.data);
+  for (auto& [base, c] : chunks_) ReleaseChunkBytes(c.data);
 }
 
 void Stream::Reserve(Chunk* c, size_t more) {
   size_t need = c->size + more;
-  if (need <= c->capacity) return;
-  size_t cap = std::max<size_t>({need, size_t{c->capacity} * 2, 64});
-  if (cap > kChunkMaxBytes && need <= kChunkMaxBytes) cap = kChunkMaxBytes;
-  void* p = std::realloc(c->data, cap);
-  if (p == nullptr) throw std::bad_alloc();
+  const bool shared = ChunkBytesShared(c->data);
+  if (need <= c->capacity && !shared) return;
+  size_t cap = c->capacity;
+  if (need > cap) {
+    cap = std::max<size_t>({need, size_t{c->capacity} * 2, 64});
+    if (cap > kChunkMaxBytes && need <= kChunkMaxBytes) cap = kChunkMaxBytes;
+  }
+  uint8_t* p;
+  if (shared) {
+    p = NewChunkBytes(cap);
+    std::memcpy(p, c->data, c->size);
+    ReleaseChunkBytes(c->data);
+  } else if ((p = ResizeChunkBytes(c->data, cap)) == nullptr) {
+    throw std::bad_alloc();
+  }
   chunk_bytes_ += cap - c->capacity;
-  c->data = static_cast<uint8_t*>(p);
+  c->data = p;
   c->capacity = static_cast<uint32_t>(cap);
 }
 
@@ -252,10 +304,10 @@ bool Stream::AppendTo(ChunkMap::iterator it, StreamId id, std::span<const std::s
 void Stream::StartChunk(StreamId id, std::span<const std::string_view> fv) {
   if (!chunks_.empty()) {  // seal the previous chunk: give back its spare bytes
     Chunk& prev = std::prev(chunks_.end())->second;
-    if (prev.capacity > prev.size) {
-      if (void* p = std::realloc(prev.data, prev.size)) {
+    if (prev.capacity > prev.size && !ChunkBytesShared(prev.data)) {
+      if (uint8_t* p = ResizeChunkBytes(prev.data, prev.size)) {
         chunk_bytes_ -= prev.capacity - prev.size;
-        prev.data = static_cast<uint8_t*>(p);
+        prev.data = p;
         prev.capacity = prev.size;
       }
     }
@@ -354,6 +406,7 @@ StreamId Stream::FirstId() const {
 
 void Stream::MarkDeleted(ChunkMap::iterator it, uint32_t offset) {
   Chunk& c = it->second;
+  Reserve(&c, 0);
   c.data[offset] |= kDeletedBit;
   --c.live;
   --length_;
@@ -361,7 +414,7 @@ void Stream::MarkDeleted(ChunkMap::iterator it, uint32_t offset) {
 
 void Stream::DropChunk(ChunkMap::iterator it) {
   chunk_bytes_ -= it->second.capacity;
-  std::free(it->second.data);
+  ReleaseChunkBytes(it->second.data);
   chunks_.erase(it);
 }
 
@@ -370,8 +423,7 @@ void Stream::DropChunk(ChunkMap::iterator it) {
 // relative to the unchanged base and master, so entries are copied byte for byte.
 void Stream::Compact(ChunkMap::iterator it) {
   Chunk& c = it->second;
-  uint8_t* fresh = static_cast<uint8_t*>(std::malloc(c.size));
-  if (fresh == nullptr) throw std::bad_alloc();
+  uint8_t* fresh = NewChunkBytes(c.size);
   std::memcpy(fresh, c.data, c.master_len);
   uint32_t size = c.master_len;
   EntryHead h;
@@ -381,8 +433,8 @@ void Stream::Compact(ChunkMap::iterator it) {
     std::memcpy(fresh + size, c.data + off, h.next - off);
     size += h.next - off;
   }
-  std::free(c.data);
-  if (void* shrunk = std::realloc(fresh, size)) fresh = static_cast<uint8_t*>(shrunk);
+  ReleaseChunkBytes(c.data);
+  if (uint8_t* shrunk = ResizeChunkBytes(fresh, size)) fresh = shrunk;
   chunk_bytes_ = chunk_bytes_ - c.capacity + size;
   c.data = fresh;
   c.size = c.capacity = size;

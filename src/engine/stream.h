@@ -21,6 +21,12 @@
 // marks a deleted entry; it sits in the lowest bit of the first byte so deleting flips one bit
 // in place. A chunk that becomes mostly deleted is rewritten without its deleted entries; an
 // empty one is dropped.
+//
+// A chunk's bytes are shared by a stream and its clones (a checkpoint's copy, COPY's) until one
+// of them changes the chunk: a count of owners sits in front of the bytes, and a writer copies
+// shared bytes first. A clone costs a map of chunk descriptors, not the entries: a checkpoint
+// holds the shard of a 3,000,000-entry stream (30,000 chunks) for about 5 ms, where copying the
+// chunks took 17 to 136 ms.
 #pragma once
 
 #include <cstddef>
@@ -106,7 +112,7 @@ enum class AddError { kOk, kZeroId, kTooSmall, kExhausted };
 class Stream final : public Object {
  public:
   struct Chunk {
-    uint8_t* data = nullptr;
+    uint8_t* data = nullptr;  // after the owners count (see the top); nullptr while empty
     uint32_t size = 0;
     uint32_t capacity = 0;
     uint32_t master_len = 0;  // bytes of the master header
@@ -185,7 +191,17 @@ class Stream final : public Object {
   void MarkDeleted(ChunkMap::iterator it, uint32_t offset);
   void Compact(ChunkMap::iterator it);
   void DropChunk(ChunkMap::iterator it);
+  // Makes room for `more` bytes in `c`, copying its bytes first if they are shared: every
+  // change to a chunk's bytes goes through it.
   void Reserve(Chunk* c, size_t more);
+  // Chunk bytes with their owners count (see the top).
+  static uint8_t* NewChunkBytes(size_t capacity);  // one owner
+  static void ShareChunkBytes(uint8_t* data);
+  static void ReleaseChunkBytes(uint8_t* data);  // frees them with the last owner
+  static bool ChunkBytesShared(const uint8_t* data);
+  // Unshared bytes to `capacity` (at least the bytes in use); nullptr, with `data` untouched,
+  // if out of memory.
+  static uint8_t* ResizeChunkBytes(uint8_t* data, size_t capacity);
   void Tidy(ChunkMap::iterator it);
   uint64_t TrimInside(ChunkMap::iterator it, const TrimSpec& spec);
   bool ChunkBelowMinId(const StreamId& base, const Chunk& c, StreamId min_id) const;

@@ -214,8 +214,7 @@ class StreamLoader {
       if (count == 0 || count > kChunkMaxEntries || live == 0 || live > count) return false;
       c.count = static_cast<uint16_t>(count);
       c.live = static_cast<uint16_t>(live);
-      c.data = static_cast<uint8_t*>(std::malloc(c.size));
-      if (c.data == nullptr) throw std::bad_alloc();
+      c.data = Stream::NewChunkBytes(c.size);
       std::memcpy(c.data, bytes, c.size);
       c.capacity = c.size;
       // Owned by the stream from here, so freed with it on every return below.
@@ -296,15 +295,11 @@ std::unique_ptr<Stream> Stream::Deserialize(std::string_view data) {
 
 Object* Stream::Clone() const {
   auto s = std::make_unique<Stream>();
-  for (const auto& [base, c] : chunks_) {
-    Chunk copy = c;
-    copy.data = static_cast<uint8_t*>(std::malloc(c.size == 0 ? 1 : c.size));
-    if (copy.data == nullptr) throw std::bad_alloc();
-    std::memcpy(copy.data, c.data, c.size);
-    copy.capacity = c.size;
-    s->chunk_bytes_ += c.size;
-    s->chunks_.emplace_hint(s->chunks_.end(), base, copy);
+  for (const auto& [base, c] : chunks_) {  // the bytes are shared until either side writes
+    ShareChunkBytes(c.data);
+    s->chunks_.emplace_hint(s->chunks_.end(), base, c);
   }
+  s->chunk_bytes_ = chunk_bytes_;
   s->length_ = length_;
   s->last_id_ = last_id_;
   s->entries_added_ = entries_added_;

@@ -326,6 +326,13 @@ TEST_CASE("stream: 100,000 random operations agree with a std::map model") {
   auto rnd = [&](uint64_t n) { return n == 0 ? 0 : rng() % n; };
   Stream s;
   Model m;
+  // Clones (a checkpoint's copies) share chunk bytes with the stream: each must keep the entries
+  // it was made with while the stream goes on changing (appends, deletions, compaction, trims).
+  std::vector<std::pair<std::unique_ptr<Stream>, Model>> clones;
+  auto check_clone = [](const std::pair<std::unique_ptr<Stream>, Model>& c) {
+    REQUIRE(Range(*c.first, StreamId::Min(), StreamId::Max(), false) ==
+            ModelRange(c.second, StreamId::Min(), StreamId::Max(), false));
+  };
   ConsumerGroup* g = s.CreateGroup("g", {}, 0);
   GroupModel gm;
   uint64_t next_ms = 1;
@@ -376,7 +383,39 @@ TEST_CASE("stream: 100,000 random operations agree with a std::map model") {
     }
     REQUIRE(s.length() == m.size());
     CHECK(s.FirstId() == (m.empty() ? StreamId{} : m.begin()->first));
+    if (op % 1000 == 0) {
+      clones.emplace_back(static_cast<Stream*>(s.Clone()), m);
+      if (clones.size() > 3) {
+        check_clone(clones.front());
+        clones.erase(clones.begin());
+      }
+    }
   }
+  for (const auto& c : clones) check_clone(c);
+}
+
+TEST_CASE("stream: a clone changed keeps the stream it came from as it was") {
+  Stream s;
+  Model m;
+  for (uint64_t i = 1; i <= 1000; ++i) {
+    Fields fv{"a", std::to_string(i), "b", std::string(i % 7, 'x')};
+    Add(s, {i, 0}, fv);
+    m[{i, 0}] = fv;
+  }
+  REQUIRE(s.chunk_count() > 5);
+  std::unique_ptr<Stream> c(static_cast<Stream*>(s.Clone()));
+  Add(*c, {2000, 0}, {"a", "new"});  // the last chunk
+  for (uint64_t i = 101; i <= 180; ++i) REQUIRE(c->Delete({i, 0}));  // compacts a chunk
+  TrimSpec t;
+  t.kind = TrimSpec::Kind::kMaxLen;
+  t.max_len = 500;
+  c->Trim(t);
+  CHECK(c->length() == 500);
+  CHECK(Range(s, StreamId::Min(), StreamId::Max(), false) ==
+        ModelRange(m, StreamId::Min(), StreamId::Max(), false));
+  c.reset();  // the last owner of the shared chunks frees them; the stream's stay
+  CHECK(Range(s, StreamId::Min(), StreamId::Max(), false) ==
+        ModelRange(m, StreamId::Min(), StreamId::Max(), false));
 }
 
 TEST_CASE("stream: the PEL index agrees with a std::map under random inserts and erases") {
