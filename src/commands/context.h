@@ -125,6 +125,8 @@ class ServerApi {
   virtual int64_t LastSaveTime() = 0;
   // DEBUG RELOAD: checkpoint and load it back.
   virtual bool Reload(std::string* error) = 0;
+  // CONFIG SET appendonly: turns the log on or off; false (with *error) if that failed.
+  virtual bool SetAppendOnly(bool on, std::string* error) = 0;
   virtual std::string PersistenceInfo() = 0;
   // DEBUG WAL-FAULT (tests): what is "write", "fsync", "all"; err 0 clears.
   virtual void InjectWalFault(const std::string& what, int err) = 0;

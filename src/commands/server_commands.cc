@@ -367,6 +367,7 @@ void CmdConfigGet(CommandContext& ctx) {
 
 // CONFIG SET parameter value [parameter value ...]
 // All or nothing: if any parameter fails, the ones already applied get their old values back.
+// appendonly acts once every parameter is accepted, since turning the log on takes a checkpoint.
 void CmdConfigSet(CommandContext& ctx) {
   if (ctx.argc() % 2 != 0) {
     ctx.Error(kErrSyntax);
@@ -374,25 +375,30 @@ void CmdConfigSet(CommandContext& ctx) {
   }
   Config& config = GlobalConfig();
   std::vector<std::pair<std::string, std::string>> applied;  // name, old value
+  auto fail = [&](std::string_view arg, const std::string& err) {
+    for (auto it = applied.rbegin(); it != applied.rend(); ++it)
+      config.Set(it->first, {it->second}, true);
+    if (err == "unknown") {
+      ctx.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(arg) +
+                "'");
+    } else {
+      ctx.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(arg) +
+                "') - " + err);
+    }
+  };
+  std::string_view appendonly_arg;
   for (size_t i = 2; i < ctx.argc(); i += 2) {
     std::string name = ToLower(ctx.arg(i));
     auto old = config.Get(name);
     std::string err = config.Set(name, {std::string(ctx.arg(i + 1))}, false);
-    if (err.empty()) {
-      applied.emplace_back(name, old.empty() ? "" : old[0].second);
-      continue;
-    }
-    for (auto it = applied.rbegin(); it != applied.rend(); ++it)
-      config.Set(it->first, {it->second}, true);
-    if (err == "unknown") {
-      ctx.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
-                std::string(ctx.arg(i)) + "'");
-    } else {
-      ctx.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(ctx.arg(i)) +
-                "') - " + err);
-    }
-    return;
+    if (!err.empty()) return fail(ctx.arg(i), err);
+    applied.emplace_back(name, old.empty() ? "" : old[0].second);
+    if (name == "appendonly") appendonly_arg = ctx.arg(i);
   }
+  std::string err;
+  if (!appendonly_arg.empty() &&
+      !ctx.server().SetAppendOnly(config.appendonly.load(), &err))
+    return fail(appendonly_arg, err);
   ctx.out().Ok();
 }
 

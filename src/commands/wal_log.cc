@@ -1,6 +1,7 @@
 #include "commands/wal_log.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "commands/dispatch.h"
 #include "commands/table.h"
@@ -15,7 +16,7 @@ namespace runnel::commands {
 
 namespace {
 
-persist::Wal* g_wal = nullptr;
+std::atomic<persist::Wal*> g_wal{nullptr};
 
 // Adds the shards of a command's keys to `shards` (with repeats).
 void ShardsOf(const CommandSpec& spec, std::span<const std::string_view> argv,
@@ -82,10 +83,10 @@ void AddSplit(std::span<const std::string_view> argv, persist::CommandsBuilder* 
 
 }  // namespace
 
-void SetWal(persist::Wal* wal) { g_wal = wal; }
-persist::Wal* GetWal() { return g_wal; }
+void SetWal(persist::Wal* wal) { g_wal.store(wal, std::memory_order_release); }
+persist::Wal* GetWal() { return g_wal.load(std::memory_order_acquire); }
 
-bool WantEffects(const CommandContext& ctx) { return g_wal != nullptr && !ctx.replaying(); }
+bool WantEffects(const CommandContext& ctx) { return GetWal() != nullptr && !ctx.replaying(); }
 
 bool KeysSpanShards(const CommandContext& ctx) {
   thread_local std::vector<int> positions;
@@ -97,7 +98,7 @@ bool KeysSpanShards(const CommandContext& ctx) {
 }
 
 uint64_t LogEffects(CommandContext& ctx, const CommandSpec& spec, std::span<const int> shards) {
-  persist::Wal* wal = g_wal;
+  persist::Wal* wal = GetWal();
   engine::Changes& changes = ctx.changes();
   if (wal == nullptr || (changes.dirty == 0 && changes.expired.empty())) return 0;
   int db = ctx.session().db.load(std::memory_order_relaxed);
@@ -163,7 +164,7 @@ void CollectEffects(CommandContext& ctx, int* current_db, persist::CommandsBuild
 
 uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
                         const persist::CommandsBuilder& cmds, std::span<const int> shards) {
-  persist::Wal* wal = g_wal;
+  persist::Wal* wal = GetWal();
   if (wal == nullptr || cmds.empty()) return 0;
   thread_local std::string payload;
   cmds.Finish(db, now_ms, &payload);
@@ -176,7 +177,7 @@ uint64_t AppendCommands(engine::Keyspace& ks, int db, int64_t now_ms,
 }
 
 uint64_t LogEffectsAllShards(CommandContext& ctx) {
-  if (g_wal == nullptr || ctx.in_exec() || ctx.replaying()) return 0;
+  if (GetWal() == nullptr || ctx.in_exec() || ctx.replaying()) return 0;
   static const std::vector<int> kAll = [] {
     std::vector<int> all(engine::Keyspace::kShards);
     for (int s = 0; s < engine::Keyspace::kShards; ++s) all[s] = s;
@@ -186,7 +187,7 @@ uint64_t LogEffectsAllShards(CommandContext& ctx) {
 }
 
 void LogExpired(engine::Keyspace& ks, int shard, int db, std::string_view key, int64_t now_ms) {
-  persist::Wal* wal = g_wal;
+  persist::Wal* wal = GetWal();
   if (wal == nullptr) return;
   std::string_view argv[] = {"DEL", key};
   thread_local std::string payload;

@@ -31,7 +31,8 @@ class Wal;
 
 namespace runnel::commands {
 
-// The log all writes go to; null when appendonly is off. Set once at start-up.
+// The log all writes go to; null when appendonly is off. Set at start-up and by CONFIG SET
+// appendonly, with every shard locked; a log once set stays valid (closed) until the server exits.
 void SetWal(persist::Wal* wal);
 persist::Wal* GetWal();
 

@@ -49,8 +49,8 @@ const std::vector<Config::Setting>& Config::Table() {
       {"logfile", Kind::kString, false, nullptr, nullptr, &Config::logfile_},
       {"maxclients", Kind::kInt, true, &Config::maxclients, nullptr, nullptr, 1, kIntMax},
       {"databases", Kind::kInt, false, &Config::databases, nullptr, nullptr, 1, kIntMax},
-      // Turning the log on or off needs a restart (Redis rewrites the AOF instead).
-      {"appendonly", Kind::kBool, false, nullptr, &Config::appendonly},
+      // At run time CONFIG SET turns the log on or off (Persistence::SetAppendOnly).
+      {"appendonly", Kind::kBool, true, nullptr, &Config::appendonly},
       {"appendfsync", Kind::kEnum, true, nullptr, nullptr, &Config::appendfsync_, 0, 0,
        {"always", "everysec", "no"}},
       {"save", Kind::kSpecial, true, nullptr, nullptr, &Config::save_},

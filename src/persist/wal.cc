@@ -152,7 +152,8 @@ std::unique_ptr<Wal> Wal::Open(const std::string& dir, Lsn next_lsn, const WalOp
   }
   const std::string path = JoinPath(wal_dir, SegmentFileName(next_lsn));
   ::unlink(path.c_str());  // empty, if it exists (checked above)
-  wal->fd_ = wal->NewSegmentFile(path);
+  const int fault = wal->Fault(WalIo::kCreate);
+  wal->fd_ = fault != 0 ? -fault : wal->NewSegmentFile(path);
   if (wal->fd_ < 0) {
     *error = "wal: cannot create " + path + ": " + ErrnoText(-wal->fd_);
     return nullptr;
@@ -282,6 +283,13 @@ void Wal::Close() {
   const int spare = spare_fd_.exchange(-1);
   if (spare >= 0) ::close(spare);
   DropFilling();
+  // A closed log may stay in memory (CONFIG SET appendonly no: another thread may still hold
+  // it), but not its buffers. Nothing is written after this (fd_ is closed).
+  block_.reset();
+  block_cap_ = 0;
+  block_at_ = kNoBlock;
+  std::string().swap(unsynced_);
+  written_bytes_ = 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ void EventLoop::EndOfPass() {
   }
   if (waiting_durable_.empty()) return;
   persist::Wal* wal = commands::GetWal();
-  if (wal == nullptr) return;
+  if (wal == nullptr) return ReleaseDurable();  // the log was turned off
   wal->Commit();
   waited_for_disk_ = wal->fsync_policy() == persist::FsyncPolicy::kAlways;
   ReleaseDurable();
@@ -149,10 +149,11 @@ void EventLoop::EndOfPass() {
 // Flushes every waiting connection whose output is now durable; the others stay waiting.
 // has_waiting_ stays set meanwhile, so an advance published by another thread during this call
 // still wakes the loop (NotifyDurable) and nobody is left waiting for a wake-up already missed.
+// With the log turned off (CONFIG SET appendonly no, which closes it first) nothing waits.
 void EventLoop::ReleaseDurable() {
+  if (waiting_durable_.empty()) return;
   persist::Wal* wal = commands::GetWal();
-  if (wal == nullptr || waiting_durable_.empty()) return;
-  const uint64_t durable = wal->durable_lsn();
+  const uint64_t durable = wal != nullptr ? wal->durable_lsn() : UINT64_MAX;
   releasing_.swap(waiting_durable_);
   for (Connection* c : releasing_) c->set_waiting_durable(false);
   for (Connection* c : releasing_) {

@@ -100,7 +100,8 @@ Persistence::Persistence(engine::Keyspace* ks, commands::ServerApi* server)
   });
   last_save_time_ = NowMs() / 1000;
   GlobalConfig().OnChange([this](std::string_view name) {
-    if (name == "appendfsync" && wal_) wal_->SetFsyncPolicy(PolicyFromConfig());
+    if (persist::Wal* wal = this->wal(); name == "appendfsync" && wal)
+      wal->SetFsyncPolicy(PolicyFromConfig());
   });
 }
 
@@ -265,20 +266,69 @@ bool Persistence::Recover(std::string* error) {
   if (!ReplayLog(shard_lsn, &next, error)) return false;
   LogNotice("DB loaded from disk: {:.3f} seconds", static_cast<double>(MonotonicUs() - start) / 1e6);
   saved_versions_ = Versions();  // what was loaded is on disk already
+  next_lsn_ = next;
   if (!GlobalConfig().appendonly.load()) return true;
-  persist::WalOptions options;
-  options.segment_size = static_cast<uint64_t>(GlobalConfig().wal_segment_size.load());
-  options.fsync = PolicyFromConfig();
-  options.inject_fault = InjectedFault;
-  wal_ = persist::Wal::Open(".", next, options, error);
-  if (wal_ == nullptr) return false;
-  commands::SetWal(wal_.get());
+  std::unique_ptr<persist::Wal> wal = OpenLog(error);
+  if (wal == nullptr) return false;
+  wal_ = wal.get();
+  commands::SetWal(wal.get());
+  logs_.push_back(std::move(wal));
   base_bytes_ = CurrentBytes();
   return true;
 }
 
+std::unique_ptr<persist::Wal> Persistence::OpenLog(std::string* error) {
+  persist::WalOptions options;
+  options.segment_size = static_cast<uint64_t>(GlobalConfig().wal_segment_size.load());
+  options.fsync = PolicyFromConfig();
+  options.inject_fault = InjectedFault;
+  std::unique_ptr<persist::Wal> wal = persist::Wal::Open(".", next_lsn_, options, error);
+  if (wal != nullptr && on_durable_) wal->OnDurable(on_durable_);
+  return wal;
+}
+
+void Persistence::OnDurable(std::function<void(uint64_t)> fn) {
+  on_durable_ = std::move(fn);
+  if (persist::Wal* wal = this->wal()) wal->OnDurable(on_durable_);
+}
+
+bool Persistence::SetAppendOnly(bool on, std::string* error) {
+  std::lock_guard guard(checkpoint_mu_);
+  persist::Wal* current = wal();
+  if (on == (current != nullptr)) return true;
+  // Every shard locked: no command is between applying a write and logging it.
+  ks_->LockAll();
+  bool ok = true;
+  if (!on) {
+    // Closed first, so that the replies waiting for its records are let go only once they are
+    // durable; with the log gone, nothing waits.
+    current->Close();
+    next_lsn_ = std::max(next_lsn_, current->last_lsn() + 1);
+    commands::SetWal(nullptr);
+    wal_ = nullptr;
+  } else if (std::unique_ptr<persist::Wal> wal = OpenLog(error); wal == nullptr) {
+    ok = false;
+  } else {
+    // The checkpoint tags every shard with the new log's start, so that it and the new log are
+    // all a restart needs; it also deletes the old log's segments.
+    wal_ = wal.get();
+    ok = CheckpointLocked(error, true);
+    if (ok) {
+      commands::SetWal(wal.get());
+    } else {
+      wal_ = nullptr;
+      wal->Close();
+    }
+    logs_.push_back(std::move(wal));
+  }
+  ks_->UnlockAll();
+  if (ok) LogNotice("Append only (the log) turned {}", on ? "on" : "off");
+  return ok;
+}
+
 int64_t Persistence::CurrentBytes() const {
-  return checkpoint_bytes_.load() + (wal_ ? static_cast<int64_t>(wal_->total_bytes()) : 0);
+  persist::Wal* wal = this->wal();
+  return checkpoint_bytes_.load() + (wal ? static_cast<int64_t>(wal->total_bytes()) : 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,6 +337,11 @@ int64_t Persistence::CurrentBytes() const {
 
 bool Persistence::Checkpoint(std::string* error, bool all_locked) {
   std::lock_guard guard(checkpoint_mu_);
+  return CheckpointLocked(error, all_locked);
+}
+
+bool Persistence::CheckpointLocked(std::string* error, bool all_locked) {
+  persist::Wal* const wal = this->wal();
   in_progress_ = true;
   int64_t start = MonotonicUs();
   int64_t longest_pause = 0;
@@ -307,7 +362,7 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
       if (!all_locked) lock.lock();
       // Every record that touched this shard was appended under its lock, so with the lock
       // held the shard reflects every record up to the log's last LSN, touched or not.
-      lsn = wal_ ? wal_->last_lsn() : shard.last_lsn;
+      lsn = wal ? wal->last_lsn() : shard.last_lsn;
       versions += shard.version;
       int64_t now = NowMs();
       for (int db = 0; db < shard.databases(); ++db)
@@ -321,8 +376,8 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
   }
   // The log must hold everything the checkpoint has before the checkpoint replaces it: after a
   // power loss a checkpoint ahead of its log would leave a gap in the LSNs.
-  if (ok && wal_ && !wal_->SyncUpTo(writer->max_lsn(), std::chrono::seconds(30))) {
-    *error = "the log could not be synced: " + wal_->last_error();
+  if (ok && wal && !wal->SyncUpTo(writer->max_lsn(), std::chrono::seconds(30))) {
+    *error = "the log could not be synced: " + wal->last_error();
     ok = false;
   }
   ok = ok && writer->Commit(error);
@@ -332,8 +387,8 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
     saved_versions_ = versions;
     // Every record up to the lowest shard LSN is in the checkpoint of every shard. Without a
     // log (appendonly no), segments left by an earlier run are older than this checkpoint.
-    if (wal_) {
-      wal_->RemoveSegmentsBelow(min_lsn + 1);
+    if (wal) {
+      wal->RemoveSegmentsBelow(min_lsn + 1);
     } else {
       std::error_code ec;
       std::filesystem::remove_all(persist::kWalDirName, ec);
@@ -354,8 +409,9 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
 }
 
 bool Persistence::Reload(std::string* error) {
+  std::lock_guard guard(checkpoint_mu_);
   ks_->LockAll();
-  bool ok = Checkpoint(error, true);
+  bool ok = CheckpointLocked(error, true);
   if (ok) {
     for (int i = 0; i < engine::Keyspace::kShards; ++i) {
       engine::Shard& shard = ks_->shard(i);
@@ -381,7 +437,7 @@ bool Persistence::RequestCheckpoint() {
 }
 
 void Persistence::FlushedAll(bool in_transaction) {
-  if (wal_ != nullptr || GlobalConfig().SavePoints().empty()) return;
+  if (wal() != nullptr || GlobalConfig().SavePoints().empty()) return;
   std::string error;
   if (in_transaction) {
     RequestCheckpoint();
@@ -412,14 +468,15 @@ uint64_t Persistence::Changes() {
 // changed too: the active expiry cycle's deletions are logged without a write's version.
 bool Persistence::Due() {
   const uint64_t changes = Changes();
-  const bool logged = wal_ != nullptr && wal_->last_lsn() > checkpoint_lsn_;
+  persist::Wal* const wal = this->wal();
+  const bool logged = wal != nullptr && wal->last_lsn() > checkpoint_lsn_;
   if (changes == 0 && !logged) return false;
   int64_t age = NowMs() / 1000 - last_save_time_;
   Config& config = GlobalConfig();
   int64_t interval = config.checkpoint_interval.load();
   if (interval > 0 && age >= interval) return true;
   if (logged) {
-    const int64_t log_bytes = static_cast<int64_t>(wal_->total_bytes());
+    const int64_t log_bytes = static_cast<int64_t>(wal->total_bytes());
     if (log_bytes > config.wal_max_size.load()) return true;
     const int64_t growth = config.auto_aof_rewrite_percentage.load();
     const int64_t size = checkpoint_bytes_.load() + log_bytes;  // CurrentBytes()
@@ -461,9 +518,9 @@ void Persistence::Stop(bool save) {
     std::string error;
     Checkpoint(&error);
   }
-  if (wal_) {
+  if (persist::Wal* wal = this->wal()) {
     commands::SetWal(nullptr);
-    wal_->Close();
+    wal->Close();
   }
 }
 
@@ -472,28 +529,29 @@ std::string Persistence::Info() {
     out.append(name).append(":").append(v).append("\r\n");
   };
   std::string out;
-  uint64_t last_lsn = wal_ ? wal_->last_lsn() : 0;
+  persist::Wal* const wal = this->wal();
+  uint64_t last_lsn = wal ? wal->last_lsn() : 0;
   field(out, "rdb_changes_since_last_save", std::to_string(Changes()));
   field(out, "rdb_bgsave_in_progress", in_progress_ ? "1" : "0");
   field(out, "rdb_last_save_time", std::to_string(last_save_time_.load()));
   field(out, "rdb_last_bgsave_status", last_ok_ ? "ok" : "err");
   field(out, "rdb_last_bgsave_time_sec", std::to_string(last_duration_ms_.load() / 1000));
-  field(out, "aof_enabled", wal_ ? "1" : "0");
+  field(out, "aof_enabled", wal ? "1" : "0");
   field(out, "aof_rewrite_in_progress", in_progress_ ? "1" : "0");
   field(out, "aof_rewrite_scheduled", "0");
   field(out, "aof_last_bgrewrite_status", last_ok_ ? "ok" : "err");
-  field(out, "aof_last_write_status", !wal_ || wal_->healthy() ? "ok" : "err");
-  if (wal_) {
+  field(out, "aof_last_write_status", !wal || wal->healthy() ? "ok" : "err");
+  if (wal) {
     field(out, "aof_current_size", std::to_string(CurrentBytes()));
     field(out, "aof_base_size", std::to_string(base_bytes_.load()));
   }
-  if (wal_ && !wal_->healthy()) field(out, "aof_last_write_error", wal_->last_error());
-  field(out, "wal_fsync_policy", wal_ ? PolicyName(PolicyFromConfig()) : "off");
+  if (wal && !wal->healthy()) field(out, "aof_last_write_error", wal->last_error());
+  field(out, "wal_fsync_policy", wal ? PolicyName(PolicyFromConfig()) : "off");
   field(out, "wal_last_lsn", std::to_string(last_lsn));
-  field(out, "wal_durable_lsn", std::to_string(wal_ ? wal_->durable_lsn() : 0));
-  field(out, "wal_size_bytes", std::to_string(wal_ ? wal_->total_bytes() : 0));
-  field(out, "wal_fsyncs", std::to_string(wal_ ? wal_->fsync_count() : 0));
-  field(out, "wal_direct_io", wal_ && wal_->direct_io() ? "1" : "0");
+  field(out, "wal_durable_lsn", std::to_string(wal ? wal->durable_lsn() : 0));
+  field(out, "wal_size_bytes", std::to_string(wal ? wal->total_bytes() : 0));
+  field(out, "wal_fsyncs", std::to_string(wal ? wal->fsync_count() : 0));
+  field(out, "wal_direct_io", wal && wal->direct_io() ? "1" : "0");
   field(out, "checkpoint_lsn", std::to_string(checkpoint_lsn_.load()));
   field(out, "checkpoint_last_duration_ms", std::to_string(last_duration_ms_.load()));
   field(out, "checkpoint_longest_pause_us", std::to_string(longest_pause_us_.load()));

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +54,13 @@ class Persistence {
   void FlushedAll(bool in_transaction);
   // DEBUG RELOAD: checkpoint and load it back, with every shard locked.
   bool Reload(std::string* error);
+  // CONFIG SET appendonly. Off: the log is written and fsynced to its end and closed, and later
+  // writes are not logged. On: a new log starts, after a checkpoint of everything taken with
+  // every shard locked (the writes made while the log was off are in no log), so recovery is
+  // that checkpoint and the new log. False, with the log left off, if either fails.
+  bool SetAppendOnly(bool on, std::string* error);
+  // Called each time the log's durable position advances (see Wal::OnDurable), for every log.
+  void OnDurable(std::function<void(uint64_t)> fn);
 
   // DEBUG WAL-FAULT: make the log's writes ("write"), fsyncs ("fsync") or both ("all") fail
   // with `err` (ENOSPC, EIO) until cleared with err 0. For tests of the disk-error paths.
@@ -62,7 +70,7 @@ class Persistence {
   int64_t last_save_time() const { return last_save_time_.load(); }
   // The "# Persistence" section of INFO.
   std::string Info();
-  persist::Wal* wal() const { return wal_.get(); }
+  persist::Wal* wal() const { return wal_.load(std::memory_order_acquire); }
 
  private:
   bool LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error);
@@ -71,6 +79,9 @@ class Persistence {
   // Applies every record `reader` yields on `workers` threads; counts them in *records.
   bool ReplayRecords(persist::WalReader& reader, const std::vector<uint64_t>& shard_lsn,
                      int workers, uint64_t* records, std::string* error);
+  bool CheckpointLocked(std::string* error, bool all_locked);  // checkpoint_mu_ held
+  // Opens a log starting at next_lsn_; null (with *error) if it cannot.
+  std::unique_ptr<persist::Wal> OpenLog(std::string* error);
   void Run();
   bool Due();
   // Writes since the last checkpoint (or start-up), as Redis counts its dirty keys: the sum of
@@ -82,8 +93,15 @@ class Persistence {
 
   engine::Keyspace* ks_;
   commands::ServerApi* server_;
-  std::unique_ptr<persist::Wal> wal_;
-  std::mutex checkpoint_mu_;  // one checkpoint at a time
+  // The log, null while appendonly is off. Every log opened stays here until the server exits:
+  // threads read the current one without a lock, and may still hold one just closed.
+  std::atomic<persist::Wal*> wal_{nullptr};
+  std::vector<std::unique_ptr<persist::Wal>> logs_;
+  uint64_t next_lsn_ = 1;  // where a log opened now would start (checkpoint_mu_)
+  std::function<void(uint64_t)> on_durable_;
+  // One checkpoint or appendonly switch at a time. Taken before any shard lock: a checkpoint
+  // takes shard locks with it held.
+  std::mutex checkpoint_mu_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -245,6 +245,9 @@ bool Server::SaveInProgress() { return persistence_->checkpoint_in_progress(); }
 void Server::FlushedAll(bool in_transaction) { persistence_->FlushedAll(in_transaction); }
 int64_t Server::LastSaveTime() { return persistence_->last_save_time(); }
 bool Server::Reload(std::string* error) { return persistence_->Reload(error); }
+bool Server::SetAppendOnly(bool on, std::string* error) {
+  return persistence_->SetAppendOnly(on, error);
+}
 std::string Server::PersistenceInfo() { return persistence_->Info(); }
 
 void Server::StartRecovery() {
@@ -259,13 +262,11 @@ void Server::StartRecovery() {
       RequestShutdown(0);
       return;
     }
-    if (persist::Wal* wal = persistence_->wal()) {
-      wal->OnDurable([this](uint64_t) {
-        std::lock_guard lock(notify_mu_);
-        if (!loops_alive_) return;
-        for (auto& l : loops_) l->NotifyDurable();
-      });
-    }
+    persistence_->OnDurable([this](uint64_t) {
+      std::lock_guard lock(notify_mu_);
+      if (!loops_alive_) return;
+      for (auto& l : loops_) l->NotifyDurable();
+    });
     persistence_->Start();
     commands::SetLoading(false);
     LogNotice("Ready to accept writes");

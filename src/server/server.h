@@ -54,6 +54,7 @@ class Server : public commands::ServerApi {
   bool SaveInProgress() override;
   int64_t LastSaveTime() override;
   bool Reload(std::string* error) override;
+  bool SetAppendOnly(bool on, std::string* error) override;
   std::string PersistenceInfo() override;
   void InjectWalFault(const std::string& what, int err) override { Persistence::SetFault(what, err); }
   bool Subscribe(const commands::Session& s, int kind, const std::string& name) override;

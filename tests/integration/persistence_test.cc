@@ -751,6 +751,94 @@ TEST_CASE("persistence: BGSAVE while 20 clients write, then SIGKILL, loses nothi
 }
 
 // ---------------------------------------------------------------------------------------------
+// CONFIG SET appendonly
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("persistence: CONFIG SET appendonly no closes the log; later writes are not in it") {
+  ServerProcess p(kAlwaysNoSave);
+  {
+    Client c(p.port());
+    Expect(c, {"SET", "a", "1"}, "OK");
+    Expect(c, {"CONFIG", "SET", "appendonly", "no"}, "OK");
+    Expect(c, {"CONFIG", "GET", "appendonly"}, "[appendonly, no]");
+    CHECK(InfoInt(c, "aof_enabled") == 0);
+    Expect(c, {"SET", "b", "2"}, "OK");  // no log, no checkpoint: as Redis without its AOF
+    Expect(c, {"GET", "b"}, "2");
+  }
+  p.Stop(SIGKILL);
+  auto q = Restart(p, kAlwaysNoSave);
+  Client c(q->port());
+  Expect(c, {"GET", "a"}, "1");
+  Expect(c, {"GET", "b"}, "(nil)");
+}
+
+TEST_CASE("persistence: CONFIG SET appendonly yes checkpoints what the log lacks, then logs") {
+  ServerProcess p({"--appendonly", "no", "--appendfsync", "always", "--save", ""});
+  {
+    Client c(p.port());
+    Expect(c, {"SET", "a", "1"}, "OK");
+    Expect(c, {"CONFIG", "SET", "appendonly", "yes"}, "OK");
+    Expect(c, {"CONFIG", "GET", "appendonly"}, "[appendonly, yes]");
+    CHECK(InfoInt(c, "aof_enabled") == 1);
+    Expect(c, {"SET", "b", "2"}, "OK");
+    // Off and on again: what was written meanwhile is in the new checkpoint.
+    Expect(c, {"CONFIG", "SET", "appendonly", "no"}, "OK");
+    Expect(c, {"SET", "c", "3"}, "OK");
+    Expect(c, {"CONFIG", "SET", "appendonly", "yes"}, "OK");
+    Expect(c, {"INCR", "a"}, ":2");
+  }
+  p.Stop(SIGKILL);
+  auto q = Restart(p, kAlwaysNoSave);
+  Client c(q->port());
+  Expect(c, {"MGET", "a", "b", "c"}, "[2, 2, 3]");
+}
+
+TEST_CASE("persistence: CONFIG SET appendonly yes that cannot start the log changes nothing") {
+  ServerProcess p({"--appendonly", "no", "--save", ""});
+  Client c(p.port());
+  Expect(c, {"DEBUG", "WAL-FAULT", "ENOSPC", "WRITE"}, "OK");  // the new segment's creation
+  Reply r = c.Run({"CONFIG", "SET", "notify-keyspace-events", "KEA", "appendonly", "yes"});
+  CHECK_MESSAGE(r.IsErrorPrefix("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "),
+                r.Dump());
+  Expect(c, {"CONFIG", "GET", "appendonly"}, "[appendonly, no]");
+  Expect(c, {"CONFIG", "GET", "notify-keyspace-events"}, "[notify-keyspace-events, ]");
+  CHECK(InfoInt(c, "aof_enabled") == 0);
+  Expect(c, {"SET", "a", "1"}, "OK");
+  Expect(c, {"DEBUG", "WAL-FAULT", "OFF"}, "OK");
+  Expect(c, {"CONFIG", "SET", "appendonly", "yes"}, "OK");
+  CHECK(InfoInt(c, "aof_enabled") == 1);
+}
+
+TEST_CASE("persistence: appendonly switched off and on while 20 clients write, then SIGKILL") {
+  ServerProcess p(kAlwaysNoSave);
+  std::atomic<bool> stop{false};
+  std::vector<Writer> writers(20);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    writers[i].id = i;
+    threads.emplace_back([&, i] { writers[i].Run(p.port(), stop); });
+  }
+  {
+    Client c(p.port());
+    for (int round = 0; round < 4; ++round) {
+      SleepMs(100);
+      Expect(c, {"CONFIG", "SET", "appendonly", "no"}, "OK");
+      SleepMs(100);
+      Expect(c, {"CONFIG", "SET", "appendonly", "yes"}, "OK");
+    }
+    SleepMs(200);
+  }
+  // Every write acknowledged is in the last checkpoint (those made while the log was off too)
+  // or in the log after it.
+  p.Stop(SIGKILL);
+  stop = true;
+  for (auto& t : threads) t.join();
+  auto q = Restart(p, kAlwaysNoSave);
+  Client c(q->port());
+  for (const Writer& w : writers) w.Verify(c);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Checkpoints
 // ---------------------------------------------------------------------------------------------
 
@@ -1041,7 +1129,6 @@ TEST_CASE("persistence: CONFIG SET and GET appendfsync") {
     Expect(c, {"SET", std::string("k:") + policy, "v"}, "OK");
   }
   CHECK(c.Run({"CONFIG", "SET", "appendfsync", "sometimes"}).IsError());
-  CHECK(c.Run({"CONFIG", "SET", "appendonly", "no"}).IsError());  // start-up only
   Expect(c, {"CONFIG", "GET", "appendfsync"}, "[appendfsync, always]");
   p.Stop(SIGKILL);
   auto q = Restart(p, {});
