@@ -917,6 +917,30 @@ TEST_CASE("persistence: DEBUG RELOAD keeps the data, and the log still works aft
   CHECK(Diff(before, DumpAll(c)) == "");
 }
 
+// DEBUG RELOAD and CONFIG SET appendonly yes lock every shard and then checkpoint; a background
+// checkpoint under way holds the checkpoint lock and wants the next shard. They used to wait for
+// each other forever.
+TEST_CASE("persistence: DEBUG RELOAD and CONFIG SET appendonly during a BGSAVE do not deadlock") {
+  ServerProcess p({"--appendonly", "no", "--save", ""});
+  Client c(p.port());
+  const std::string value(100, 'v');
+  for (int i = 0; i < 100000; i += 100) {
+    Args mset = {"MSET"};
+    for (int k = i; k < i + 100; ++k) {
+      mset.push_back("key:" + std::to_string(k));
+      mset.push_back(value);
+    }
+    c.Send(mset);
+  }
+  for (int i = 0; i < 100000; i += 100) REQUIRE(c.Read() == "OK");
+  for (const Args& cmd : {Args{"DEBUG", "RELOAD"}, Args{"CONFIG", "SET", "appendonly", "yes"}}) {
+    Expect(c, {"BGSAVE"}, "Background saving started");
+    CHECK(InfoInt(c, "rdb_bgsave_in_progress") == 1);
+    Expect(c, cmd, "OK");
+  }
+  Expect(c, {"DBSIZE"}, ":100000");
+}
+
 TEST_CASE("persistence: LASTSAVE, BGSAVE and INFO persistence fields") {
   ServerProcess p(kAlwaysNoSave);
   Client c(p.port());
