@@ -601,7 +601,9 @@ bool Wal::SyncOutsideLock(std::unique_lock<std::mutex>& io) {
   int err;
   {
     std::lock_guard sync(sync_mu_);
+    background_fsync_.store(true, std::memory_order_relaxed);
     err = DataSync(fd);
+    background_fsync_.store(false, std::memory_order_relaxed);
     // Before sync_mu_ is let go: nobody fsyncs this file after a failure.
     if (err != 0) Fail("Fsync error", err);
   }

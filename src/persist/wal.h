@@ -112,6 +112,8 @@ class Wal {
   size_t total_bytes() const;
   size_t buffered_bytes() const;
   uint64_t fsync_count() const { return fsync_count_.load(std::memory_order_relaxed); }
+  // Whether the everysec fsync, which lets go of the file, is under way.
+  bool background_fsync() const { return background_fsync_.load(std::memory_order_relaxed); }
   uint64_t segment_count() const;
 
   // Deletes every segment whose records all have LSNs below `lsn` (never the current one).
@@ -206,6 +208,7 @@ class Wal {
   std::atomic<Lsn> synced_lsn_;
   std::atomic<Lsn> durable_lsn_;
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> background_fsync_{false};
   std::atomic<bool> direct_io_;
   std::atomic<FsyncPolicy> policy_;
   std::atomic<uint64_t> fsync_count_{0};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <type_traits>
 
 #include "commands/context.h"
 #include "commands/table.h"
@@ -266,6 +267,7 @@ bool Persistence::Recover(std::string* error) {
   if (!ReplayLog(shard_lsn, &next, error)) return false;
   LogNotice("DB loaded from disk: {:.3f} seconds", static_cast<double>(MonotonicUs() - start) / 1e6);
   saved_versions_ = Versions();  // what was loaded is on disk already
+  keys_loaded_ = KeyCount(false);
   next_lsn_ = next;
   if (!GlobalConfig().appendonly.load()) return true;
   std::unique_ptr<persist::Wal> wal = OpenLog(error);
@@ -342,6 +344,9 @@ bool Persistence::Checkpoint(std::string* error, bool all_locked) {
 
 bool Persistence::CheckpointLocked(std::string* error, bool all_locked) {
   persist::Wal* const wal = this->wal();
+  started_ms_ = NowMs();
+  save_keys_processed_ = 0;
+  save_keys_total_ = KeyCount(all_locked);
   in_progress_ = true;
   int64_t start = MonotonicUs();
   int64_t longest_pause = 0;
@@ -365,9 +370,12 @@ bool Persistence::CheckpointLocked(std::string* error, bool all_locked) {
       lsn = wal ? wal->last_lsn() : shard.last_lsn;
       versions += shard.version;
       int64_t now = NowMs();
-      for (int db = 0; db < shard.databases(); ++db)
-        if (engine::Table* t = shard.find_table(db))
+      for (int db = 0; db < shard.databases(); ++db) {
+        if (engine::Table* t = shard.find_table(db)) {
+          save_keys_processed_ += t->size();
           engine::SerializeTable(db, *t, now, &raw, &deferred);
+        }
+      }
       longest_pause = std::max(longest_pause, MonotonicUs() - t0);
     }
     engine::SerializeDeferred(&deferred, &raw);
@@ -400,11 +408,16 @@ bool Persistence::CheckpointLocked(std::string* error, bool all_locked) {
     longest_pause_us_ = longest_pause;
     LogNotice("Checkpoint done in {} ms (longest shard pause {} us)", last_duration_ms_.load(),
               longest_pause);
+    ++saves_;
+    if (wal) ++log_saves_;
+    failures_in_a_row_ = 0;
   } else {
     LogWarning("Checkpoint failed: {}", *error);
+    ++failures_in_a_row_;
   }
   last_ok_ = ok;
   in_progress_ = false;
+  save_keys_total_ = save_keys_processed_ = 0;
   return ok;
 }
 
@@ -436,11 +449,20 @@ bool Persistence::RequestCheckpoint() {
   return true;
 }
 
+void Persistence::QueueCheckpoint() {
+  {
+    std::lock_guard lock(mu_);
+    requested_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Persistence::FlushedAll(bool in_transaction) {
   if (wal() != nullptr || GlobalConfig().SavePoints().empty()) return;
   std::string error;
   if (in_transaction) {
-    RequestCheckpoint();
+    // Even if one is under way: that one may have serialized some shards before the flush.
+    QueueCheckpoint();
   } else if (!Checkpoint(&error)) {
     LogWarning("FLUSHALL: the checkpoint failed: {}", error);
   }
@@ -454,6 +476,18 @@ uint64_t Persistence::Versions() {
     sum += shard.version;
   }
   return sum;
+}
+
+uint64_t Persistence::KeyCount(bool all_locked) {
+  uint64_t keys = 0;
+  for (int i = 0; i < engine::Keyspace::kShards; ++i) {
+    engine::Shard& shard = ks_->shard(i);
+    std::unique_lock lock(shard.mutex(), std::defer_lock);
+    if (!all_locked) lock.lock();
+    for (int db = 0; db < shard.databases(); ++db)
+      if (engine::Table* t = shard.find_table(db)) keys += t->size();
+  }
+  return keys;
 }
 
 uint64_t Persistence::Changes() {
@@ -525,36 +559,75 @@ void Persistence::Stop(bool save) {
 }
 
 std::string Persistence::Info() {
-  auto field = [](std::string& out, std::string_view name, const std::string& v) {
-    out.append(name).append(":").append(v).append("\r\n");
+  auto field = [](std::string& out, std::string_view name, const auto& v) {
+    out.append(name).append(":");
+    if constexpr (std::is_arithmetic_v<std::decay_t<decltype(v)>>) {
+      out.append(std::to_string(v));
+    } else {
+      out.append(v);
+    }
+    out.append("\r\n");
   };
   std::string out;
   persist::Wal* const wal = this->wal();
   uint64_t last_lsn = wal ? wal->last_lsn() : 0;
-  field(out, "rdb_changes_since_last_save", std::to_string(Changes()));
-  field(out, "rdb_bgsave_in_progress", in_progress_ ? "1" : "0");
-  field(out, "rdb_last_save_time", std::to_string(last_save_time_.load()));
+  const bool saving = in_progress_.load();
+  bool scheduled;
+  {
+    std::lock_guard lock(mu_);
+    scheduled = saving && requested_;
+  }
+  // Seconds, or -1 as Redis gives before the first save or when none is under way.
+  const int64_t last_secs = saves_.load() == 0 ? -1 : last_duration_ms_.load() / 1000;
+  const int64_t current_secs = saving ? (NowMs() - started_ms_.load()) / 1000 : -1;
+  // No fork: nothing is copied on write.
+  for (const char* name : {"current_cow_peak", "current_cow_size", "current_cow_size_age"})
+    field(out, name, "0");
+  field(out, "current_fork_perc", "0.00");
+  field(out, "current_save_keys_processed", save_keys_processed_.load());
+  field(out, "current_save_keys_total", save_keys_total_.load());
+  field(out, "rdb_changes_since_last_save", Changes());
+  field(out, "rdb_bgsave_in_progress", saving ? "1" : "0");
+  field(out, "rdb_last_save_time", last_save_time_.load());
   field(out, "rdb_last_bgsave_status", last_ok_ ? "ok" : "err");
-  field(out, "rdb_last_bgsave_time_sec", std::to_string(last_duration_ms_.load() / 1000));
+  field(out, "rdb_last_bgsave_time_sec", last_secs);
+  field(out, "rdb_current_bgsave_time_sec", current_secs);
+  field(out, "rdb_saves", saves_.load());
+  field(out, "rdb_last_cow_size", "0");
+  // Keys whose time had passed are loaded too (expiry removes them), so none is skipped.
+  field(out, "rdb_last_load_keys_expired", "0");
+  field(out, "rdb_last_load_keys_loaded", keys_loaded_.load());
   field(out, "aof_enabled", wal ? "1" : "0");
-  field(out, "aof_rewrite_in_progress", in_progress_ ? "1" : "0");
-  field(out, "aof_rewrite_scheduled", "0");
+  field(out, "aof_rewrite_in_progress", saving ? "1" : "0");
+  field(out, "aof_rewrite_scheduled", scheduled ? "1" : "0");
+  field(out, "aof_last_rewrite_time_sec", last_secs);
+  field(out, "aof_current_rewrite_time_sec", current_secs);
   field(out, "aof_last_bgrewrite_status", last_ok_ ? "ok" : "err");
+  field(out, "aof_rewrites", log_saves_.load());
+  field(out, "aof_rewrites_consecutive_failures", failures_in_a_row_.load());
   field(out, "aof_last_write_status", !wal || wal->healthy() ? "ok" : "err");
+  field(out, "aof_last_cow_size", "0");
+  field(out, "module_fork_in_progress", "0");
+  field(out, "module_fork_last_cow_size", "0");
   if (wal) {
-    field(out, "aof_current_size", std::to_string(CurrentBytes()));
-    field(out, "aof_base_size", std::to_string(base_bytes_.load()));
+    field(out, "aof_current_size", CurrentBytes());
+    field(out, "aof_base_size", base_bytes_.load());
+    field(out, "aof_pending_rewrite", scheduled ? "1" : "0");
+    field(out, "aof_buffer_length", wal->buffered_bytes());
+    field(out, "aof_pending_bio_fsync", wal->background_fsync() ? "1" : "0");
+    // Writes never wait for a slow everysec fsync (it lets go of the file).
+    field(out, "aof_delayed_fsync", "0");
   }
   if (wal && !wal->healthy()) field(out, "aof_last_write_error", wal->last_error());
   field(out, "wal_fsync_policy", wal ? PolicyName(PolicyFromConfig()) : "off");
-  field(out, "wal_last_lsn", std::to_string(last_lsn));
-  field(out, "wal_durable_lsn", std::to_string(wal ? wal->durable_lsn() : 0));
-  field(out, "wal_size_bytes", std::to_string(wal ? wal->total_bytes() : 0));
-  field(out, "wal_fsyncs", std::to_string(wal ? wal->fsync_count() : 0));
+  field(out, "wal_last_lsn", last_lsn);
+  field(out, "wal_durable_lsn", wal ? wal->durable_lsn() : 0);
+  field(out, "wal_size_bytes", wal ? wal->total_bytes() : 0);
+  field(out, "wal_fsyncs", wal ? wal->fsync_count() : 0);
   field(out, "wal_direct_io", wal && wal->direct_io() ? "1" : "0");
-  field(out, "checkpoint_lsn", std::to_string(checkpoint_lsn_.load()));
-  field(out, "checkpoint_last_duration_ms", std::to_string(last_duration_ms_.load()));
-  field(out, "checkpoint_longest_pause_us", std::to_string(longest_pause_us_.load()));
+  field(out, "checkpoint_lsn", checkpoint_lsn_.load());
+  field(out, "checkpoint_last_duration_ms", last_duration_ms_.load());
+  field(out, "checkpoint_longest_pause_us", longest_pause_us_.load());
   return out;
 }
 

@@ -70,9 +70,9 @@ class Persistence {
   int64_t last_save_time() const { return last_save_time_.load(); }
   // The "# Persistence" section of INFO.
   std::string Info();
-  persist::Wal* wal() const { return wal_.load(std::memory_order_acquire); }
 
  private:
+  persist::Wal* wal() const { return wal_.load(std::memory_order_acquire); }
   bool LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error);
   // Replays records after each shard's checkpoint; raises *next_lsn past the last one read.
   bool ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* next_lsn, std::string* error);
@@ -89,6 +89,8 @@ class Persistence {
   // LSNs it counts with appendonly no too, where save points and checkpoint-interval need it.
   uint64_t Changes();
   uint64_t Versions();
+  uint64_t KeyCount(bool all_locked);  // keys in every database, each shard read under its lock
+  void QueueCheckpoint();  // one more checkpoint, after the one under way if any
   int64_t CurrentBytes() const;  // the checkpoint's and the log's, Redis's aof_current_size
 
   engine::Keyspace* ks_;
@@ -118,6 +120,16 @@ class Persistence {
   std::atomic<int64_t> checkpoint_bytes_{0};
   std::atomic<int64_t> base_bytes_{0};
   std::atomic<bool> last_ok_{true};
+  // For INFO: checkpoints completed (all, and those with the log on: Redis's AOF rewrites),
+  // failures in a row, the current one's start, keys at its start and serialized so far, and
+  // keys loaded at start-up.
+  std::atomic<uint64_t> saves_{0};
+  std::atomic<uint64_t> log_saves_{0};
+  std::atomic<uint64_t> failures_in_a_row_{0};
+  std::atomic<int64_t> started_ms_{0};
+  std::atomic<uint64_t> save_keys_total_{0};
+  std::atomic<uint64_t> save_keys_processed_{0};
+  std::atomic<uint64_t> keys_loaded_{0};
   uint64_t next_checkpoint_id_ = 1;
 };
 

@@ -917,14 +917,10 @@ TEST_CASE("persistence: DEBUG RELOAD keeps the data, and the log still works aft
   CHECK(Diff(before, DumpAll(c)) == "");
 }
 
-// DEBUG RELOAD and CONFIG SET appendonly yes lock every shard and then checkpoint; a background
-// checkpoint under way holds the checkpoint lock and wants the next shard. They used to wait for
-// each other forever.
-TEST_CASE("persistence: DEBUG RELOAD and CONFIG SET appendonly during a BGSAVE do not deadlock") {
-  ServerProcess p({"--appendonly", "no", "--save", ""});
-  Client c(p.port());
+// Writes `n` (a multiple of 100) keys of 100 bytes, enough for a checkpoint to take a while.
+void FillKeys(Client& c, int n) {
   const std::string value(100, 'v');
-  for (int i = 0; i < 100000; i += 100) {
+  for (int i = 0; i < n; i += 100) {
     Args mset = {"MSET"};
     for (int k = i; k < i + 100; ++k) {
       mset.push_back("key:" + std::to_string(k));
@@ -932,13 +928,92 @@ TEST_CASE("persistence: DEBUG RELOAD and CONFIG SET appendonly during a BGSAVE d
     }
     c.Send(mset);
   }
-  for (int i = 0; i < 100000; i += 100) REQUIRE(c.Read() == "OK");
+  for (int i = 0; i < n; i += 100) REQUIRE(c.Read() == "OK");
+}
+
+// Whether the background checkpoint just asked for is seen serializing keys (it takes a while
+// with FillKeys' keys; this polls far more often).
+bool SavingUnderWay(Client& c) {
+  return WaitFor(5000, [&] { return InfoInt(c, "current_save_keys_processed") > 0; });
+}
+
+// DEBUG RELOAD and CONFIG SET appendonly yes lock every shard and then checkpoint; a background
+// checkpoint under way holds the checkpoint lock and wants the next shard. They used to wait for
+// each other forever.
+TEST_CASE("persistence: DEBUG RELOAD and CONFIG SET appendonly during a BGSAVE do not deadlock") {
+  ServerProcess p({"--appendonly", "no", "--save", ""});
+  Client c(p.port());
+  FillKeys(c, 100000);
   for (const Args& cmd : {Args{"DEBUG", "RELOAD"}, Args{"CONFIG", "SET", "appendonly", "yes"}}) {
     Expect(c, {"BGSAVE"}, "Background saving started");
-    CHECK(InfoInt(c, "rdb_bgsave_in_progress") == 1);
+    REQUIRE(SavingUnderWay(c));
     Expect(c, cmd, "OK");
   }
   Expect(c, {"DBSIZE"}, ":100000");
+}
+
+// Without a log, FLUSHALL in a transaction asks for a checkpoint after the transaction; one
+// already under way may have saved some shards before the flush, so another follows it.
+TEST_CASE("persistence: FLUSHALL in EXEC during a BGSAVE is saved by the checkpoint after it") {
+  const Args args = {"--appendonly", "no", "--save", "3600 1"};
+  ServerProcess p(args);
+  {
+    Client c(p.port());
+    FillKeys(c, 100000);
+    Expect(c, {"BGSAVE"}, "Background saving started");
+    REQUIRE(SavingUnderWay(c));
+    Expect(c, {"MULTI"}, "OK");
+    Expect(c, {"FLUSHALL"}, "QUEUED");
+    Expect(c, {"EXEC"}, "[OK]");
+    CHECK(WaitFor(20000, [&] {
+      return InfoInt(c, "rdb_bgsave_in_progress") == 0 &&
+             InfoInt(c, "rdb_changes_since_last_save") == 0;
+    }));
+  }
+  p.Stop(SIGKILL);
+  auto q = Restart(p, args);
+  Client c(q->port());
+  Expect(c, {"DBSIZE"}, ":0");
+}
+
+// Every field of Redis 7.0's INFO persistence, with values that mean what Redis's mean.
+TEST_CASE("persistence: INFO persistence has Redis's fields") {
+  ServerProcess p(kAlwaysNoSave);
+  Client c(p.port());
+  const std::string info = c.Run({"INFO", "persistence"}).str;
+  for (const char* field :
+       {"loading", "async_loading", "current_cow_peak", "current_cow_size",
+        "current_cow_size_age", "current_fork_perc", "current_save_keys_processed",
+        "current_save_keys_total", "rdb_changes_since_last_save", "rdb_bgsave_in_progress",
+        "rdb_last_save_time", "rdb_last_bgsave_status", "rdb_last_bgsave_time_sec",
+        "rdb_current_bgsave_time_sec", "rdb_saves", "rdb_last_cow_size",
+        "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded", "aof_enabled",
+        "aof_rewrite_in_progress", "aof_rewrite_scheduled", "aof_last_rewrite_time_sec",
+        "aof_current_rewrite_time_sec", "aof_last_bgrewrite_status", "aof_rewrites",
+        "aof_rewrites_consecutive_failures", "aof_last_write_status", "aof_last_cow_size",
+        "module_fork_in_progress", "module_fork_last_cow_size", "aof_current_size",
+        "aof_base_size", "aof_pending_rewrite", "aof_buffer_length", "aof_pending_bio_fsync",
+        "aof_delayed_fsync"})
+    CHECK_MESSAGE(Contains(info, "\r\n" + std::string(field) + ":"), field);
+  for (const char* never_saved : {"rdb_last_bgsave_time_sec", "aof_last_rewrite_time_sec",
+                                  "rdb_current_bgsave_time_sec", "aof_current_rewrite_time_sec"})
+    CHECK_MESSAGE(Info(c, never_saved) == "-1", never_saved);
+  CHECK(InfoInt(c, "rdb_saves") == 0);
+  Expect(c, {"MSET", "a", "1", "b", "2"}, "OK");
+  Expect(c, {"SAVE"}, "OK");
+  CHECK(InfoInt(c, "rdb_saves") == 1);
+  CHECK(InfoInt(c, "aof_rewrites") == 1);  // a checkpoint is also what rewrites the log
+  CHECK(InfoInt(c, "rdb_last_bgsave_time_sec") == 0);
+  Expect(c, {"CONFIG", "SET", "appendonly", "no"}, "OK");
+  Expect(c, {"SAVE"}, "OK");
+  CHECK(InfoInt(c, "rdb_saves") == 2);
+  CHECK(InfoInt(c, "aof_rewrites") == 1);
+  CHECK_FALSE(Contains(c.Run({"INFO", "persistence"}).str, "aof_buffer_length"));  // as Redis
+  p.Stop(SIGKILL);
+  auto q = Restart(p, kAlwaysNoSave);
+  Client d(q->port());
+  CHECK(InfoInt(d, "rdb_last_load_keys_loaded") == 2);
+  CHECK(InfoInt(d, "rdb_last_load_keys_expired") == 0);
 }
 
 TEST_CASE("persistence: LASTSAVE, BGSAVE and INFO persistence fields") {
