@@ -715,15 +715,34 @@ struct Writer {
   }
 };
 
+// Writers, each on its own thread, from construction until Stop().
+class Writers {
+ public:
+  Writers(int port, int n) : writers_(n) {
+    for (int i = 0; i < n; ++i) {
+      writers_[i].id = i;
+      threads_.emplace_back([this, port, i] { writers_[i].Run(port, stop_); });
+    }
+  }
+  ~Writers() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  void Verify(Client& c) const {
+    for (const Writer& w : writers_) w.Verify(c);
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<Writer> writers_;
+  std::vector<std::thread> threads_;
+};
+
 TEST_CASE("persistence: BGSAVE while 20 clients write, then SIGKILL, loses nothing acknowledged") {
   ServerProcess p(kAlwaysNoSave);
-  std::atomic<bool> stop{false};
-  std::vector<Writer> writers(20);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 20; ++i) {
-    writers[i].id = i;
-    threads.emplace_back([&, i] { writers[i].Run(p.port(), stop); });
-  }
+  Writers writers(p.port(), 20);
   {
     Client c(p.port());
     int started = 0;
@@ -741,13 +760,12 @@ TEST_CASE("persistence: BGSAVE while 20 clients write, then SIGKILL, loses nothi
     SleepMs(200);
   }
   p.Stop(SIGKILL);  // while the writers are still writing
-  stop = true;
-  for (auto& t : threads) t.join();
+  writers.Stop();
 
   auto q = Restart(p, kAlwaysNoSave);
   Client c(q->port());
   CHECK(InfoInt(c, "checkpoint_lsn") > 0);
-  for (const Writer& w : writers) w.Verify(c);
+  writers.Verify(c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,13 +829,7 @@ TEST_CASE("persistence: CONFIG SET appendonly yes that cannot start the log chan
 
 TEST_CASE("persistence: appendonly switched off and on while 20 clients write, then SIGKILL") {
   ServerProcess p(kAlwaysNoSave);
-  std::atomic<bool> stop{false};
-  std::vector<Writer> writers(20);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 20; ++i) {
-    writers[i].id = i;
-    threads.emplace_back([&, i] { writers[i].Run(p.port(), stop); });
-  }
+  Writers writers(p.port(), 20);
   {
     Client c(p.port());
     for (int round = 0; round < 4; ++round) {
@@ -831,11 +843,10 @@ TEST_CASE("persistence: appendonly switched off and on while 20 clients write, t
   // Every write acknowledged is in the last checkpoint (those made while the log was off too)
   // or in the log after it.
   p.Stop(SIGKILL);
-  stop = true;
-  for (auto& t : threads) t.join();
+  writers.Stop();
   auto q = Restart(p, kAlwaysNoSave);
   Client c(q->port());
-  for (const Writer& w : writers) w.Verify(c);
+  writers.Verify(c);
 }
 
 // ---------------------------------------------------------------------------------------------
