@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "commands/context.h"
+#include "commands/dispatch.h"
 #include "commands/table.h"
 #include "commands/wal_log.h"
 #include "common/config.h"
@@ -295,6 +296,8 @@ void Persistence::OnDurable(std::function<void(uint64_t)> fn) {
 }
 
 bool Persistence::SetAppendOnly(bool on, std::string* error) {
+  // Recovery opens the log, or not, as appendonly says once the data is in; not under it.
+  if (RefusedWhileLoading(error)) return false;
   std::lock_guard guard(checkpoint_mu_);
   persist::Wal* current = wal();
   if (on == (current != nullptr)) return true;
@@ -422,6 +425,8 @@ bool Persistence::CheckpointLocked(std::string* error, bool all_locked) {
 }
 
 bool Persistence::Reload(std::string* error) {
+  // A checkpoint of half-loaded shards would replace the one being loaded.
+  if (RefusedWhileLoading(error)) return false;
   std::lock_guard guard(checkpoint_mu_);
   ks_->LockAll();
   bool ok = CheckpointLocked(error, true);
@@ -436,6 +441,12 @@ bool Persistence::Reload(std::string* error) {
   }
   ks_->UnlockAll();
   return ok;
+}
+
+bool Persistence::RefusedWhileLoading(std::string* error) {
+  if (!commands::Loading()) return false;
+  *error = "the dataset is still loading";
+  return true;
 }
 
 bool Persistence::RequestCheckpoint() {

@@ -52,12 +52,13 @@ class Persistence {
   // flush). Inside a transaction it is taken in the background, which waits for the
   // transaction's shard locks: a checkpoint must not see half a transaction.
   void FlushedAll(bool in_transaction);
-  // DEBUG RELOAD: checkpoint and load it back, with every shard locked.
+  // DEBUG RELOAD: checkpoint and load it back, with every shard locked (refused while loading).
   bool Reload(std::string* error);
   // CONFIG SET appendonly. Off: the log is written and fsynced to its end and closed, and later
   // writes are not logged. On: a new log starts, after a checkpoint of everything taken with
   // every shard locked (the writes made while the log was off are in no log), so recovery is
-  // that checkpoint and the new log. False, with the log left off, if either fails.
+  // that checkpoint and the new log. False, with the log left off, if either fails, and while
+  // the data is loading.
   bool SetAppendOnly(bool on, std::string* error);
   // Called each time the log's durable position advances (see Wal::OnDurable), for every log.
   void OnDurable(std::function<void(uint64_t)> fn);
@@ -80,6 +81,8 @@ class Persistence {
   bool ReplayRecords(persist::WalReader& reader, const std::vector<uint64_t>& shard_lsn,
                      int workers, uint64_t* records, std::string* error);
   bool CheckpointLocked(std::string* error, bool all_locked);  // checkpoint_mu_ held
+  // DEBUG RELOAD and the appendonly switch wait for start-up's loading to finish.
+  static bool RefusedWhileLoading(std::string* error);
   // Opens a log starting at next_lsn_; null (with *error) if it cannot.
   std::unique_ptr<persist::Wal> OpenLog(std::string* error);
   void Run();

@@ -1717,6 +1717,51 @@ TEST_CASE("persistence: while loading, clients get -LOADING or the complete data
   CHECK(Info(c, "loading") == "0");
 }
 
+// Recovery opens the log as appendonly says once the data is in, so the switch waits for that;
+// DEBUG RELOAD too.
+TEST_CASE("persistence: CONFIG SET appendonly and DEBUG RELOAD are refused while loading") {
+  ServerProcess p({"--appendonly", "no", "--save", ""});
+  {
+    Client c(p.port());
+    FillKeys(c, 200000);
+    Expect(c, {"SAVE"}, "OK");
+  }
+  p.Stop(SIGKILL);
+  const Args args = {"--dir", p.dir(), "--appendonly", "no", "--save", ""};
+  auto q = std::make_unique<ServerProcess>(args, /*wait_until_loaded=*/false);
+  Client c(q->port(), false);
+  int refused = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Reply r = c.Run({"CONFIG", "SET", "appendonly", "yes"});
+    if (r.IsError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - the "
+                  "dataset is still loading")) {
+      ++refused;
+      CHECK(Info(c, "aof_enabled") == "0");
+      // DEBUG RELOAD would checkpoint half-loaded shards (OK only if the load just ended).
+      Reply reload = c.Run({"DEBUG", "RELOAD"});
+      if (reload == "OK") {
+        CHECK(Info(c, "loading") == "0");
+      } else {
+        CHECK_MESSAGE(reload.IsError("ERR Error trying to save and reload the DB: the dataset is "
+                                     "still loading"),
+                      reload.Dump());
+      }
+      continue;
+    }
+    CHECK_MESSAGE(r == "OK", r.Dump());
+    break;
+  }
+  MESSAGE("refused while loading: " << refused);
+  CHECK(Info(c, "loading") == "0");
+  CHECK(Info(c, "aof_enabled") == "1");
+  Expect(c, {"SET", "after", "1"}, "OK");
+  q->Stop(SIGKILL);
+  auto r = Restart(*q, kAlwaysNoSave);
+  Client d(r->port());
+  Expect(d, {"DBSIZE"}, ":200001");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Streams
 // ---------------------------------------------------------------------------------------------
