@@ -273,12 +273,13 @@ bool Persistence::Recover(std::string* error) {
   if (!GlobalConfig().appendonly.load()) return true;
   std::unique_ptr<persist::Wal> wal = OpenLog(error);
   if (wal == nullptr) return false;
-  wal_ = wal.get();
   commands::SetWal(wal.get());
   logs_.push_back(std::move(wal));
   base_bytes_ = CurrentBytes();
   return true;
 }
+
+persist::Wal* Persistence::wal() { return commands::GetWal(); }
 
 std::unique_ptr<persist::Wal> Persistence::OpenLog(std::string* error) {
   persist::WalOptions options;
@@ -310,18 +311,16 @@ bool Persistence::SetAppendOnly(bool on, std::string* error) {
     current->Close();
     next_lsn_ = std::max(next_lsn_, current->last_lsn() + 1);
     commands::SetWal(nullptr);
-    wal_ = nullptr;
   } else if (std::unique_ptr<persist::Wal> wal = OpenLog(error); wal == nullptr) {
     ok = false;
   } else {
     // The checkpoint tags every shard with the new log's start, so that it and the new log are
-    // all a restart needs; it also deletes the old log's segments.
-    wal_ = wal.get();
+    // all a restart needs; it also deletes the old log's segments. No command logs meanwhile:
+    // every shard is locked.
+    commands::SetWal(wal.get());
     ok = CheckpointLocked(error, true);
-    if (ok) {
-      commands::SetWal(wal.get());
-    } else {
-      wal_ = nullptr;
+    if (!ok) {
+      commands::SetWal(nullptr);
       wal->Close();
     }
     logs_.push_back(std::move(wal));

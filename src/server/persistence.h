@@ -73,7 +73,8 @@ class Persistence {
   std::string Info();
 
  private:
-  persist::Wal* wal() const { return wal_.load(std::memory_order_acquire); }
+  // The log, null while appendonly is off: the one commands append to (commands::GetWal).
+  static persist::Wal* wal();
   bool LoadCheckpoint(std::vector<uint64_t>* shard_lsn, std::string* error);
   // Replays records after each shard's checkpoint; raises *next_lsn past the last one read.
   bool ReplayLog(const std::vector<uint64_t>& shard_lsn, uint64_t* next_lsn, std::string* error);
@@ -98,9 +99,8 @@ class Persistence {
 
   engine::Keyspace* ks_;
   commands::ServerApi* server_;
-  // The log, null while appendonly is off. Every log opened stays here until the server exits:
-  // threads read the current one without a lock, and may still hold one just closed.
-  std::atomic<persist::Wal*> wal_{nullptr};
+  // Every log opened stays here until the server exits: threads read the current one without a
+  // lock (wal()), and may still hold one just closed.
   std::vector<std::unique_ptr<persist::Wal>> logs_;
   uint64_t next_lsn_ = 1;  // where a log opened now would start (checkpoint_mu_)
   std::function<void(uint64_t)> on_durable_;
