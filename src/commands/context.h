@@ -87,6 +87,7 @@ struct ThreadStats {
   std::atomic<uint64_t> keyspace_misses{0};
   std::atomic<uint64_t> total_error_replies{0};
   std::atomic<bool> batch_waiting{true};  // the loop's BatchWaitTuner::decision(), for INFO
+  std::atomic<bool> hosted{false};        // another loop's thread runs this loop (loop-sharing)
   std::mutex errors_mu;
   std::vector<std::pair<std::string, uint64_t>> errors;  // error prefix -> count
   void CountError(std::string_view prefix);

@@ -84,6 +84,7 @@ const std::string& RunId() {
 struct Totals {
   uint64_t commands = 0, hits = 0, misses = 0, errors = 0;
   int batch_waiting = 0;
+  int hosted = 0;
 };
 
 Totals SumStats(ServerApi& server) {
@@ -94,6 +95,7 @@ Totals SumStats(ServerApi& server) {
     t.misses += s->keyspace_misses.load(std::memory_order_relaxed);
     t.errors += s->total_error_replies.load(std::memory_order_relaxed);
     t.batch_waiting += s->batch_waiting.load(std::memory_order_relaxed) ? 1 : 0;
+    t.hosted += s->hosted.load(std::memory_order_relaxed) ? 1 : 0;
   }
   return t;
 }
@@ -201,6 +203,8 @@ void InfoStats(CommandContext& ctx, std::string& out) {
   // runnel's own: how many event loops use the input-batching wait now (README,
   // io-batch-wait-us).
   Field(out, "io_batch_wait_loops", t.batch_waiting);
+  // How many threads run the event loops now (README, loop-sharing).
+  Field(out, "loop_threads", ctx.server().Threads() - t.hosted);
 }
 
 void InfoReplication(CommandContext&, std::string& out) {

@@ -102,6 +102,8 @@ const std::vector<Config::Setting>& Config::Table() {
       {"list-compress-depth", Kind::kInt, true, &Config::list_compress_depth, nullptr, nullptr, 0,
        kIntMax},
       {"io-batch-wait-us", Kind::kInt, true, &Config::io_batch_wait_us, nullptr, nullptr, 0, 1000},
+      {"loop-sharing", Kind::kEnum, true, nullptr, nullptr, &Config::loop_sharing_, 0, 0,
+       {"auto", "yes", "no"}},
   };
   return table;
 }
@@ -373,6 +375,10 @@ std::string Config::Set(std::string_view name, const std::vector<std::string>& a
   if (s->string_value == &Config::appendfsync_) {
     std::string lower = ToLower(v);
     appendfsync.store(lower == "always" ? 0 : lower == "everysec" ? 1 : 2);
+  }
+  if (s->string_value == &Config::loop_sharing_) {
+    std::string lower = ToLower(v);
+    loop_sharing.store(lower == "auto" ? 0 : lower == "yes" ? 1 : 2);
   }
   if (s->string_value == &Config::loglevel_) {
     LogLevel level;

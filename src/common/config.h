@@ -67,6 +67,9 @@ class Config {
   // Event loops: how long a loop that woke for few of its busy connections waits for more
   // input before it polls again (microseconds; 0 = never). See EventLoop::WaitForMoreInput.
   std::atomic<int64_t> io_batch_wait_us{50};
+  // Whether the event loops share one thread (loop-sharing: 0 auto, 1 yes, 2 no). See
+  // Server::BalanceThreads.
+  std::atomic<int> loop_sharing{0};
 
   std::string Bind() const;
   std::string Dir() const;
@@ -102,6 +105,7 @@ class Config {
   std::string loglevel_ = "notice";
   std::string save_ = "3600 1 300 100 60 10000";
   std::string appendfsync_ = "everysec";
+  std::string loop_sharing_ = "auto";
   bool appending_save_ = false;  // a config file's later "save" lines add points
   std::string redis_version_ = "7.2.4";
   OutputLimit output_limits_[3] = {{0, 0, 0},

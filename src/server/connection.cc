@@ -109,6 +109,7 @@ void Connection::Close() {
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Connection::OnClose);
   uv_close(reinterpret_cast<uv_handle_t*>(&block_timer_), &Connection::OnClose);
+  loop_->NeedsPass();
 }
 
 void Connection::FlushAndClose() {
@@ -388,6 +389,7 @@ void Connection::Flush() {
       return;
     }
     write_in_flight_ = true;
+    loop_->NeedsPass();
     session_.output_buffer.store(out_.size(), std::memory_order_relaxed);
     return;
   }

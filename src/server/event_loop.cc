@@ -20,6 +20,13 @@
 
 namespace runnel::server {
 
+struct EventLoop::Guest {
+  EventLoop* loop;
+  uv_poll_t poll;    // the guest loop's poll set (its backend fd) has events
+  uv_timer_t timer;  // the guest loop's next timer is due
+  int open = 2;      // handles not yet closed; the last close deletes this
+};
+
 EventLoop::EventLoop(Server* server, int index)
     : server_(server),
       index_(index),
@@ -71,7 +78,7 @@ int64_t ThreadCpuNs() {
 }  // namespace
 
 void EventLoop::NotifyDurable() {
-  if (has_waiting_.load() && std::this_thread::get_id() != thread_id_) {
+  if (has_waiting_.load() && std::this_thread::get_id() != thread_id_.load()) {
     uv_async_send(&durable_async_);
   }
 }
@@ -109,7 +116,9 @@ void EventLoop::WaitForMoreInput() {
     window_active_ = 0;
   }
   const int inputs = std::exchange(pass_inputs_, 0);
-  const int64_t wait = GlobalConfig().io_batch_wait_us.load(std::memory_order_relaxed);
+  // A guest never waits: its host would sleep with it.
+  const int64_t wait =
+      host_ != nullptr ? 0 : GlobalConfig().io_batch_wait_us.load(std::memory_order_relaxed);
   if (wait > 0) {
     batch_tuner_.OnPass(now, stats_.commands_processed.load(std::memory_order_relaxed),
                         ThreadCpuNs);
@@ -128,7 +137,8 @@ void EventLoop::WaitForMoreInput() {
 // Everything the pass produced goes out here, once: messages published on this thread to their
 // threads (this thread's own subscribers included), then one write per connection with new
 // output, whether replies or messages; then the log goes to the kernel and the output that
-// waited for it is released.
+// waited for it is released. A guest leaves the log to its host's pass, which follows: one
+// commit covers both loops' records.
 void EventLoop::EndOfPass() {
   pubsub_.HandOver();
   if (!to_flush_.empty()) {
@@ -138,12 +148,22 @@ void EventLoop::EndOfPass() {
       if (Connection* c = to_flush_[i]) c->FlushScheduled();
     to_flush_.clear();
   }
-  if (waiting_durable_.empty()) return;
-  persist::Wal* wal = commands::GetWal();
-  if (wal == nullptr) return ReleaseDurable();  // the log was turned off
-  wal->Commit();
-  waited_for_disk_ = wal->fsync_policy() == persist::FsyncPolicy::kAlways;
+  if (host_ != nullptr) return;
+  bool waiting = !waiting_durable_.empty();
+  for (Guest* g : guests_) waiting = waiting || !g->loop->waiting_durable_.empty();
+  if (!waiting) return;
+  // Without a log (turned off) nothing is held: release all.
+  if (persist::Wal* wal = commands::GetWal()) {
+    wal->Commit();
+    waited_for_disk_ = wal->fsync_policy() == persist::FsyncPolicy::kAlways;
+  }
   ReleaseDurable();
+  // By index: a pass of a guest that ended removes it.
+  for (size_t i = guests_.size(); i-- > 0;) {
+    Guest* g = guests_[i];
+    g->loop->ReleaseDurable();
+    if (std::exchange(g->loop->needs_pass_, false)) RunGuest(g);
+  }
 }
 
 // Flushes every waiting connection whose output is now durable; the others stay waiting.
@@ -180,7 +200,8 @@ void EventLoop::Join() {
 }
 
 void EventLoop::Run() {
-  thread_id_ = std::this_thread::get_id();
+  own_thread_ = std::this_thread::get_id();
+  thread_id_.store(own_thread_);
   // Sleeps as asked (WaitForMoreInput), not the default 50 us later.
   ::prctl(PR_SET_TIMERSLACK, 1000UL);
   int64_t period = 1000 / GlobalConfig().hz.load();
@@ -188,7 +209,105 @@ void EventLoop::Run() {
   uv_check_start(&check_, &EventLoop::OnCheck);
   uv_prepare_start(&prepare_, &EventLoop::OnPrepare);
   pubsub_.BindToThisThread();
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  // uv_run returns non-zero when ParkOn stopped it, 0 when the loop has ended.
+  while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
+    EventLoop* host = std::exchange(park_on_, nullptr);
+    if (host == nullptr || !host->Accept(this)) continue;
+    std::unique_lock lock(park_mu_);
+    park_cv_.wait(lock, [this] { return !parked_; });
+  }
+}
+
+void EventLoop::ParkOn(EventLoop* host, std::function<bool()> wanted) {
+  if (host_ != nullptr || stopping_ || host == this || !wanted()) return;
+  park_on_ = host;
+  park_wanted_ = std::move(wanted);
+  uv_stop(&loop_);
+}
+
+// The guest's thread, once its loop has stopped. Under guests_mu_, so that a host that is
+// stopping (and about to close its mailbox) is never sent to.
+bool EventLoop::Accept(EventLoop* guest) {
+  std::lock_guard lock(guests_mu_);
+  if (!accepting_) return false;
+  {
+    std::lock_guard park(guest->park_mu_);
+    guest->parked_ = true;
+  }
+  arriving_.push_back(guest);
+  uv_async_send(&async_);
+  return true;
+}
+
+void EventLoop::AddGuest(EventLoop* loop) {
+  if (!loop->park_wanted_()) return loop->Unpark();  // asked back meanwhile
+  auto* g = new Guest{loop, {}, {}};
+  uv_poll_init(&loop_, &g->poll, uv_backend_fd(&loop->loop_));
+  g->poll.data = g;
+  uv_poll_start(&g->poll, UV_READABLE, &EventLoop::OnGuestReady);
+  uv_timer_init(&loop_, &g->timer);
+  g->timer.data = g;
+  loop->host_ = this;
+  loop->thread_id_.store(std::this_thread::get_id());
+  loop->stats_.hosted.store(true, std::memory_order_relaxed);
+  guests_.push_back(g);
+  RunGuest(g);  // whatever arrived while it changed threads
+}
+
+void EventLoop::OnGuestReady(uv_poll_t* handle, int, int) {
+  auto* g = static_cast<Guest*>(handle->data);
+  g->loop->host_->RunGuest(g);
+}
+
+void EventLoop::OnGuestTimer(uv_timer_t* handle) {
+  auto* g = static_cast<Guest*>(handle->data);
+  g->loop->host_->RunGuest(g);
+}
+
+// One pass of the guest loop, on this thread, with the guest's Pub/Sub side as this thread's
+// meanwhile; then the host's timer is set for the guest's next timer. A guest loop that has
+// ended (its Stop ran here) gets its thread back, to finish.
+void EventLoop::RunGuest(Guest* g) {
+  EventLoop* loop = g->loop;
+  loop->needs_pass_ = false;
+  loop->pubsub_.BindToThisThread();
+  uv_run(&loop->loop_, UV_RUN_NOWAIT);
+  pubsub_.BindToThisThread();
+  if (!uv_loop_alive(&loop->loop_)) return RemoveGuest(g);
+  const int timeout = uv_backend_timeout(&loop->loop_);
+  if (timeout < 0) {
+    uv_timer_stop(&g->timer);
+  } else {
+    uv_timer_start(&g->timer, &EventLoop::OnGuestTimer, static_cast<uint64_t>(timeout), 0);
+  }
+}
+
+void EventLoop::RemoveGuest(Guest* g) {
+  std::erase(guests_, g);
+  auto closed = [](uv_handle_t* h) {
+    auto* guest = static_cast<Guest*>(h->data);
+    if (--guest->open == 0) delete guest;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&g->poll), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&g->timer), closed);
+  EventLoop* loop = g->loop;
+  loop->host_ = nullptr;
+  loop->stats_.hosted.store(false, std::memory_order_relaxed);
+  loop->Unpark();
+}
+
+// Gives the loop its own thread back (which then runs it: nothing else may).
+void EventLoop::Unpark() {
+  thread_id_.store(own_thread_);
+  {
+    std::lock_guard lock(park_mu_);
+    parked_ = false;
+  }
+  park_cv_.notify_one();
+}
+
+void EventLoop::ReleaseGuests() {
+  while (!guests_.empty()) RemoveGuest(guests_.back());
 }
 
 void EventLoop::Post(std::function<void()> fn) {
@@ -201,6 +320,12 @@ void EventLoop::Post(std::function<void()> fn) {
 
 void EventLoop::OnAsync(uv_async_t* handle) {
   auto* self = static_cast<EventLoop*>(handle->data);
+  std::vector<EventLoop*> arriving;
+  {
+    std::lock_guard lock(self->guests_mu_);
+    arriving.swap(self->arriving_);
+  }
+  for (EventLoop* guest : arriving) self->AddGuest(guest);
   std::vector<std::function<void()>> work;
   {
     std::lock_guard lock(self->mu_);
@@ -212,6 +337,14 @@ void EventLoop::OnAsync(uv_async_t* handle) {
 void EventLoop::Stop() {
   Post([this] {
     stopping_ = true;
+    std::vector<EventLoop*> arriving;
+    {
+      std::lock_guard lock(guests_mu_);
+      accepting_ = false;
+      arriving.swap(arriving_);
+    }
+    // Guests keep running here until their own Stop has run (RunGuest lets them go then).
+    for (EventLoop* guest : arriving) guest->Unpark();
     // Copy: Close() may remove entries.
     std::vector<Connection*> all;
     for (auto& [id, c] : connections_) all.push_back(c);

@@ -3,6 +3,13 @@
 // (messages published on the thread go to their threads, connections with new output are
 // written, the log goes to the kernel, output waiting for it is released), and its periodic
 // duties (active expiry of its share of the shards, idle-client timeouts).
+//
+// Sharing (loop-sharing; Server::BalanceThreads): while the machine's CPUs are busy with other
+// processes, the loop can hand itself to another loop's thread, its host, and its own thread
+// sleeps. A connection still belongs to its loop for its whole life; only the thread that runs
+// the loop changes. The host watches the guest loop's poll set and timers from its own loop,
+// runs the guest's passes between its own (uv_run NOWAIT), and at the end of its own pass
+// commits the log once for both and releases both loops' output that waited for it.
 #pragma once
 
 #include <uv.h>
@@ -13,6 +20,7 @@
 #include <random>
 #include <thread>
 #include <atomic>
+#include <condition_variable>
 #include <unordered_map>
 #include <vector>
 
@@ -37,6 +45,13 @@ class EventLoop {
   void Post(std::function<void()> fn);
   // Closes every connection after flushing what it can, then lets the loop end.
   void Stop();
+
+  // Sharing. On the thread that runs this loop: hands the loop to `host`'s thread, unless it is
+  // hosted already or stopping. `wanted` is asked again at the last moment (by the host too),
+  // so that of requests that cross, the last one wins.
+  void ParkOn(EventLoop* host, std::function<bool()> wanted);
+  // On this loop's thread: every guest gets its own thread back.
+  void ReleaseGuests();
 
   uv_loop_t* loop() { return &loop_; }
   int index() const { return index_; }
@@ -65,6 +80,10 @@ class EventLoop {
   }
   void CancelFlush(size_t slot) { to_flush_[slot] = nullptr; }
   LocalPubSub& pubsub() { return pubsub_; }
+  // A connection queued a write or closed: libuv has to see this loop's poll set before the
+  // next wait. Its own thread always does; a host runs a pass of the guest if it happened
+  // outside one (releasing output that waited for the log).
+  void NeedsPass() { needs_pass_ = true; }
   // A connection read input (its window: the last window it was counted in).
   void NoteInput(uint64_t* window) {
     ++pass_inputs_;
@@ -80,6 +99,7 @@ class EventLoop {
   }
 
  private:
+  struct Guest;  // a host's watch over one guest loop
   static void OnAsync(uv_async_t* handle);
   static void OnDurableAsync(uv_async_t* handle);
   static void OnCheck(uv_check_t* handle);
@@ -91,6 +111,13 @@ class EventLoop {
   static void OnTimer(uv_timer_t* handle);
   void Run();
   void Tick();
+  bool Accept(EventLoop* guest);  // any thread: false once the host is stopping
+  void AddGuest(EventLoop* guest);
+  void RunGuest(Guest* guest);
+  void RemoveGuest(Guest* guest);
+  void Unpark();
+  static void OnGuestReady(uv_poll_t* handle, int status, int events);
+  static void OnGuestTimer(uv_timer_t* handle);
 
   Server* server_;
   int index_;
@@ -115,7 +142,23 @@ class EventLoop {
   int pass_inputs_ = 0;
   BatchWaitTuner batch_tuner_;
   bool waited_for_disk_ = false;  // this pass committed with an fsync (appendfsync always)
-  std::thread::id thread_id_;
+  // The thread running the loop now (its own, or its host's), and its own.
+  std::atomic<std::thread::id> thread_id_;
+  std::thread::id own_thread_;
+  // Sharing, guest side. host_ is set while a host runs this loop; only the thread running the
+  // loop reads it. The own thread sleeps while parked_.
+  EventLoop* host_ = nullptr;
+  EventLoop* park_on_ = nullptr;  // ParkOn asked for this host
+  std::function<bool()> park_wanted_;
+  std::mutex park_mu_;
+  std::condition_variable park_cv_;
+  bool parked_ = false;
+  bool needs_pass_ = false;
+  // Host side: the guests run here (loop thread), and those parked, not yet added.
+  std::vector<Guest*> guests_;
+  std::mutex guests_mu_;
+  std::vector<EventLoop*> arriving_;
+  bool accepting_ = true;  // until Stop
   uv_timer_t timer_;
   std::thread thread_;
   std::mutex mu_;

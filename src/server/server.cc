@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -282,7 +284,58 @@ void Server::OnSignal(uv_signal_t* handle, int signum) {
   static_cast<Server*>(handle->data)->BeginShutdown();
 }
 
-void Server::OnTimer(uv_timer_t*) { engine::Keyspace::UpdateLruClock(); }
+void Server::OnTimer(uv_timer_t* handle) {
+  engine::Keyspace::UpdateLruClock();
+  static_cast<Server*>(handle->data)->BalanceThreads();
+}
+
+namespace {
+
+// CPU time the machine's CPUs spent busy, all together (/proc/stat's first line: user, nice,
+// system, idle, iowait, irq, softirq, steal; idle and iowait are not busy), in ms.
+bool MachineBusyMs(uint64_t* out) {
+  FILE* f = std::fopen("/proc/stat", "re");
+  if (f == nullptr) return false;
+  unsigned long long t[8] = {};
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &t[0], &t[1],
+                            &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
+  std::fclose(f);
+  if (n != 8) return false;
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  *out = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) * 1000 / static_cast<uint64_t>(hz);
+  return true;
+}
+
+uint64_t ProcessCpuMs() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto ms = [](const timeval& tv) { return uint64_t(tv.tv_sec) * 1000 + uint64_t(tv.tv_usec) / 1000; };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
+}  // namespace
+
+void Server::BalanceThreads() {
+  if (loops_.size() < 2 || shutting_down_) return;
+  const int mode = GlobalConfig().loop_sharing.load(std::memory_order_relaxed);
+  bool want = mode == 1;
+  uint64_t busy = 0;
+  if (mode == 0 && MachineBusyMs(&busy))
+    want = sharing_.Update(uv_now(&loop_), busy, ProcessCpuMs(), shared_);
+  if (want == shared_) return;
+  shared_ = want;
+  share_wanted_.store(want);
+  EventLoop* host = loops_[0].get();
+  if (!want) {
+    host->Post([host] { host->ReleaseGuests(); });
+    return;
+  }
+  auto wanted = [this] { return share_wanted_.load(); };
+  for (size_t i = 1; i < loops_.size(); ++i) {
+    EventLoop* guest = loops_[i].get();
+    guest->Post([guest, host, wanted] { guest->ParkOn(host, wanted); });
+  }
+}
 
 void Server::BeginShutdown() {
   if (shutting_down_) return;
@@ -340,6 +393,7 @@ int Server::Run() {
   uv_async_init(&loop_, &shutdown_async_, &Server::OnShutdownAsync);
   shutdown_async_.data = this;
   uv_timer_init(&loop_, &timer_);
+  timer_.data = this;
   uv_timer_start(&timer_, &Server::OnTimer, 100, 100);
 
   int threads = static_cast<int>(config.threads.load());

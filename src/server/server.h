@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "commands/context.h"
 #include "engine/keyspace.h"
+#include "server/loop_sharing.h"
 #include "server/persistence.h"
 #include "server/pubsub.h"
 
@@ -88,6 +90,9 @@ class Server : public commands::ServerApi {
   static void OnShutdownAsync(uv_async_t* handle);
   static void OnTimer(uv_timer_t* handle);
   void AcceptAll(int listen_fd);
+  // loop-sharing: whether the loops should share loop 0's thread now, and if that changed,
+  // asks them (EventLoop::ParkOn, ReleaseGuests). Every timer tick.
+  void BalanceThreads();
   void BeginShutdown();
   // Loads the data on a thread of its own while clients get -LOADING; stops the server if the
   // data cannot be loaded.
@@ -109,6 +114,9 @@ class Server : public commands::ServerApi {
   uv_async_t shutdown_async_;
   uv_timer_t timer_;
   size_t next_loop_ = 0;
+  SharingPolicy sharing_{static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+  bool shared_ = false;                   // what was last asked of the loops
+  std::atomic<bool> share_wanted_{false};  // the same, for the loops to ask again
   int port_ = 0;
   int64_t start_ms_ = 0;
   bool shutting_down_ = false;

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -153,6 +154,12 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, bool wait_unti
   port_ = FreePort();
   std::vector<std::string> args = {
       ServerBinary(), "--port", std::to_string(port_), "--dir", own_dir_, "--logfile", log_};
+  // $RUNNEL_SERVER_ARGS: words every server of the run gets before the test's own (to run the
+  // suite with, say, --threads 3 --loop-sharing yes).
+  if (const char* env = std::getenv("RUNNEL_SERVER_ARGS")) {
+    std::istringstream words(env);
+    for (std::string w; words >> w;) args.push_back(w);
+  }
   for (auto& a : extra_args) args.push_back(a);
   dir_ = own_dir_;
   for (size_t a = 0; a + 1 < extra_args.size(); ++a)  // the last --dir wins, as in the server
@@ -419,5 +426,20 @@ ConfigGuard::ConfigGuard(Client& c, std::string name, const std::string& value)
 }
 
 ConfigGuard::~ConfigGuard() { c_.Run({"CONFIG", "SET", name_, old_}); }
+
+// The value of `name:` in an INFO reply; "" if the field is absent.
+std::string InfoField(const std::string& info, std::string_view name) {
+  std::string needle = std::string(name) + ":";
+  size_t pos = 0;
+  while ((pos = info.find(needle, pos)) != std::string::npos) {
+    if (pos == 0 || info[pos - 1] == '\n') {
+      size_t start = pos + needle.size();
+      size_t end = info.find("\r\n", start);
+      return info.substr(start, end == std::string::npos ? end : end - start);
+    }
+    pos += needle.size();
+  }
+  return "";
+}
 
 }  // namespace runnel::test

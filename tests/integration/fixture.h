@@ -78,7 +78,8 @@ class ServerProcess {
 
 // One server shared by every test in the binary, started on first use.
 ServerProcess& SharedServer();
-// Path of the runnel-server binary (next to the test binary, or $RUNNEL_SERVER).
+// Path of the runnel-server binary (next to the test binary, or $RUNNEL_SERVER). Every server
+// also gets the words of $RUNNEL_SERVER_ARGS, if set, before its own arguments.
 std::string ServerBinary();
 int FreePort();
 
@@ -134,6 +135,8 @@ int64_t MsSince(Clock::time_point t);
 std::unique_ptr<Client> Connect(int port = SharedServer().port());
 // Sends a command without waiting for its reply (hiredis only buffers until a read).
 void SendNow(Client& c, const std::vector<std::string>& args);
+// The value of `name:` in an INFO reply; "" if the field is absent.
+std::string InfoField(const std::string& info, std::string_view name);
 // INFO clients' blocked_clients, and waiting (up to 5 s) until it is `n`.
 long long BlockedClients(Client& c);
 bool WaitBlocked(Client& c, long long n);

@@ -21,21 +21,6 @@
 namespace runnel::test {
 namespace {
 
-// The value of `name:` in an INFO reply; "" if the field is absent.
-std::string InfoField(const std::string& info, std::string_view name) {
-  std::string needle = std::string(name) + ":";
-  size_t pos = 0;
-  while ((pos = info.find(needle, pos)) != std::string::npos) {
-    if (pos == 0 || info[pos - 1] == '\n') {
-      size_t start = pos + needle.size();
-      size_t end = info.find("\r\n", start);
-      return info.substr(start, end == std::string::npos ? end : end - start);
-    }
-    pos += needle.size();
-  }
-  return "";
-}
-
 long long InfoInt(const std::string& info, std::string_view name) {
   std::string v = InfoField(info, name);
   return v.empty() ? -1 : std::stoll(v);
@@ -875,7 +860,8 @@ TEST_CASE("server: redis-benchmark runs cleanly") {
 // polling again. At its largest (1 ms) the wait would show at once in a lone client's round
 // trips if it applied there, and many clients must still get every reply.
 TEST_CASE("server: io-batch-wait-us batches many busy clients and never delays a lone one") {
-  ServerProcess p({"--threads", "2", "--io-batch-wait-us", "1000"});
+  // Each loop on its own thread: a guest loop never waits (loop-sharing).
+  ServerProcess p({"--threads", "2", "--io-batch-wait-us", "1000", "--loop-sharing", "no"});
   Client c(p.port(), false);
   CHECK(c.Run({"CONFIG", "GET", "io-batch-wait-us"}).Dump() == "[io-batch-wait-us, 1000]");
   CHECK(c.Run({"CONFIG", "SET", "io-batch-wait-us", "1001"})
