@@ -325,6 +325,7 @@ void Server::BalanceThreads() {
   if (want == shared_) return;
   shared_ = want;
   share_wanted_.store(want);
+  LogVerbose("Event loops {}", want ? "sharing one thread" : "each on its own thread");
   EventLoop* host = loops_[0].get();
   if (!want) {
     host->Post([host] { host->ReleaseGuests(); });
