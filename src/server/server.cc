@@ -309,7 +309,9 @@ bool MachineBusyMs(uint64_t* out) {
 uint64_t ProcessCpuMs() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  auto ms = [](const timeval& tv) { return uint64_t(tv.tv_sec) * 1000 + uint64_t(tv.tv_usec) / 1000; };
+  auto ms = [](const timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec) / 1000;
+  };
   return ms(ru.ru_utime) + ms(ru.ru_stime);
 }
 

@@ -17,7 +17,9 @@
 namespace runnel::test {
 namespace {
 
-std::string LoopThreads(Client& c) { return InfoField(c.Run({"INFO", "stats"}).str, "loop_threads"); }
+std::string LoopThreads(Client& c) {
+  return InfoField(c.Run({"INFO", "stats"}).str, "loop_threads");
+}
 
 // Waits (up to 5 s) until INFO says `n` threads run the loops.
 bool WaitLoopThreads(Client& c, int n) {
@@ -109,8 +111,8 @@ TEST_CASE("loop-sharing: a guest loop keeps its timers, wake-ups, Pub/Sub and du
 // Every acknowledged write of clients on both loops is in the log when the loops share a
 // thread and one commit covers both loops' records.
 TEST_CASE("loop-sharing: shared loops lose no acknowledged write to kill -9") {
-  auto p = std::make_unique<ServerProcess>(
-      std::vector<std::string>{"--threads", "2", "--loop-sharing", "yes", "--appendfsync", "always"});
+  auto p = std::make_unique<ServerProcess>(std::vector<std::string>{
+      "--threads", "2", "--loop-sharing", "yes", "--appendfsync", "always"});
   const std::string dir = p->dir();
   {
     Client c(p->port());
