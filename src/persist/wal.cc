@@ -56,6 +56,12 @@ constexpr const char* kFillingName = "spare.tmp";
 constexpr uint64_t kFillStep = 4 << 20;
 constexpr size_t kZeroBytes = 1 << 20;
 
+// Turns O_DIRECT on or off for fd; false (errno set) if refused.
+bool SetODirect(int fd, bool on) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) == 0;
+}
+
 // Aligned for O_DIRECT (FillSpare).
 const char* Zeros() {
   static const char* zeros = [] {
@@ -468,9 +474,7 @@ bool Wal::WriteOut() {
 }
 
 bool Wal::SetDirect(bool on) {
-  const int flags = ::fcntl(fd_, F_GETFL);
-  if (flags < 0 || ::fcntl(fd_, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT) != 0)
-    return false;
+  if (!SetODirect(fd_, on)) return false;
   direct_ = on;
   block_at_ = kNoBlock;
   return true;
@@ -706,8 +710,7 @@ bool Wal::FillSpare() {
   if (err == 0 && ::fdatasync(filling_fd_) != 0) err = errno;
   if (err == 0 && filled_ == opts_.segment_size) {
     // The log turns O_DIRECT on and off itself (SetDirect): it starts off.
-    const int flags = ::fcntl(filling_fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(filling_fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+    if (!SetODirect(filling_fd_, false)) {
       err = errno;
     } else if (::rename(tmp.c_str(), JoinPath(wal_dir_, kSpareName).c_str()) != 0) {
       err = errno;

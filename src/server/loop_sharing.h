@@ -22,6 +22,10 @@ class SharingPolicy {
 
   explicit SharingPolicy(int cpus) : cpus_(cpus) {}
 
+  // Whether Update would use a sample taken now (the first one, or a window's end): the caller
+  // reads the CPU counters only then.
+  bool Due(uint64_t now_ms) const { return !started_ || now_ms >= at_ms_ + kWindowMs; }
+
   // One sample: the clock, the CPU time every CPU of the machine spent busy and this process's
   // CPU time (both in ms). Returns whether the loops should share a thread now, given whether
   // they do (`shared`).
@@ -30,7 +34,7 @@ class SharingPolicy {
       Restart(now_ms, machine_busy_ms, process_ms);
       return shared;
     }
-    if (now_ms < at_ms_ + kWindowMs) return shared;
+    if (!Due(now_ms)) return shared;
     const double wall = static_cast<double>(now_ms - at_ms_);
     const double ours = static_cast<double>(process_ms - process_ms_) / wall;
     // Clamped: the two clocks tick at different moments.

@@ -321,9 +321,15 @@ void Server::BalanceThreads() {
   if (loops_.size() < 2 || shutting_down_) return;
   const int mode = GlobalConfig().loop_sharing.load(std::memory_order_relaxed);
   bool want = mode == 1;
+  const uint64_t now = uv_now(&loop_);
   uint64_t busy = 0;
-  if (mode == 0 && MachineBusyMs(&busy))
-    want = sharing_.Update(uv_now(&loop_), busy, ProcessCpuMs(), shared_);
+  if (mode == 0) {
+    // Between windows the last decision stands; /proc/stat is read once per window (and
+    // without it the loops keep their own threads).
+    want = shared_;
+    if (sharing_.Due(now))
+      want = MachineBusyMs(&busy) && sharing_.Update(now, busy, ProcessCpuMs(), shared_);
+  }
   if (want == shared_) return;
   shared_ = want;
   share_wanted_.store(want);
